@@ -1,0 +1,34 @@
+# Quick start: `make demo` and `make test` on a fresh Debian machine with Python 3.11.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test venv sysdeps bench fixtures clean lint
+
+$(STAMP): pyproject.toml
+	PYTHON=$(PYTHON) bash scripts/sysdeps.sh test
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	rm -f demo-case.db demo-case.db-wal demo-case.db-shm
+	$(BIN)/triage scan fixtures/images/demo.raw --case demo-case.db --examiner "Demo Examiner"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	PYTHON=$(PYTHON) bash scripts/sysdeps.sh bench
+	$(BIN)/python bench/run
+
+fixtures:
+	bash scripts/sysdeps.sh fixtures
+	bash fixtures/build.sh
+
+clean:
+	rm -rf $(VENV) demo-case.db demo-case.db-wal demo-case.db-shm build *.egg-info

@@ -1,0 +1,46 @@
+"""What every command shares: exit codes, output streams, one-line errors.
+
+Data goes to stdout, progress and warnings to stderr; an examiner never sees
+a traceback unless they asked for one with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+#: every item scanned (per-file problems are recorded in the case's errors table)
+EXIT_OK = 0
+#: some items scanned, at least one failed entirely (or verification mismatch)
+EXIT_PARTIAL = 1
+#: bad usage (click's own code)
+EXIT_USAGE = 2
+#: nothing was scanned: every item failed, or nothing to verify against
+EXIT_FAILED = 3
+#: the job could not start: unusable case database, rules that do not compile, bad plugin set
+EXIT_SETUP = 4
+
+
+class SetupError(click.ClickException):
+    exit_code = EXIT_SETUP
+
+
+class EvidenceFailed(click.ClickException):
+    exit_code = EXIT_FAILED
+
+
+def evidence_error(exc: Exception) -> click.ClickException:
+    return EvidenceFailed(str(exc))
+
+
+def out(line: str) -> None:
+    click.echo(line)
+
+
+def console_err(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()

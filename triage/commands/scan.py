@@ -1,0 +1,288 @@
+"""`triage scan`: evidence items into a case database."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from triage.case.schema import SchemaError
+from triage.case.writer import CaseWriter, host_versions
+from triage.commands.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_PARTIAL,
+    SetupError,
+    console_err,
+    out,
+    stderr_is_terminal,
+)
+from triage.scan.engine import ScanEngine, ScanOptions
+from triage.scan.pipeline import ItemStats, Progress, scan_item
+
+
+def default_hashset_db() -> str | None:
+    path = os.environ.get("TRIAGE_HASHSET_DB") or str(Path.home() / ".local/share/triage/hashsets.db")
+    return path if Path(path).exists() else None
+
+
+def compile_yara(options: ScanOptions) -> Any:
+    """Compile every rule once, before any evidence is touched."""
+    if not options.yara:
+        return None
+    from triage.scan.yara import RuleCompileError, compile_rules
+
+    try:
+        compiled = compile_rules([Path(r) for r in options.rules], bundled=options.bundled_rules,
+                                 skip_bad=options.skip_bad_rules)
+    except RuleCompileError as exc:
+        raise SetupError(f"YARA rules do not compile (use --skip-bad-rules to go on without them): {exc}") from None
+    except FileNotFoundError as exc:
+        raise SetupError(f"rule path not found: {exc}") from None
+    for skipped in getattr(compiled, "skipped", []):
+        console_err(f"warning: skipped rule file {skipped.path}: {skipped.message}")
+    return compiled
+
+
+def build_engine(options: ScanOptions, compiled: Any) -> ScanEngine:
+    from triage.plugins.manager import PluginLoadError
+
+    try:
+        return ScanEngine(options, compiled)
+    except PluginLoadError as exc:
+        raise SetupError(str(exc)) from None
+
+
+@contextmanager
+def progress_bar(enabled: bool, total_files: int | None, total_bytes: int | None) -> Iterator[Progress | None]:
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress as RichProgress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    console = Console(stderr=True)
+    with RichProgress(
+        TextColumn("[bold]scan"), BarColumn(), TextColumn("{task.fields[files]}/{task.fields[total_files]} files"),
+        DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(), console=console, transient=False,
+    ) as bar:
+        task = bar.add_task("scan", total=total_bytes, files=0, total_files=total_files or "?")
+        done = [0]
+
+        def advance(files: int, nbytes: int) -> None:
+            done[0] += files
+            bar.update(task, advance=nbytes, files=done[0])
+
+        yield advance
+
+
+def _summary_rows(writer: CaseWriter, evidence_id: str) -> dict[str, Any]:
+    c = writer.conn
+    q = lambda sql: c.execute(sql, (evidence_id,)).fetchall()  # noqa: E731
+    return {
+        "files": q("SELECT count(*) FROM files WHERE evidence_id = ? AND type != 'dir'")[0][0],
+        "directories": q("SELECT count(*) FROM files WHERE evidence_id = ? AND type = 'dir'")[0][0],
+        "deleted": q("SELECT count(*) FROM files WHERE evidence_id = ? AND deleted = 1")[0][0],
+        "archive_members": q("SELECT count(*) FROM files WHERE evidence_id = ? AND parent_id IS NOT NULL")[0][0],
+        "known": q("SELECT count(*) FROM files WHERE evidence_id = ? AND known = 1")[0][0],
+        "notable": q("SELECT count(*) FROM files WHERE evidence_id = ? AND notable = 1")[0][0],
+        "yara_matches": dict(q("SELECT rule, count(*) FROM yara_matches WHERE evidence_id = ? GROUP BY rule "
+                               "ORDER BY 2 DESC")),
+        "artefacts": dict(q("SELECT type, count(*) FROM artefacts WHERE evidence_id = ? GROUP BY type "
+                            "ORDER BY 2 DESC")),
+        "errors": q("SELECT count(*) FROM errors WHERE evidence_id = ?")[0][0],
+        "volumes": [dict(zip(("addr", "kind", "offset", "length", "fs_type", "description"), r)) for r in
+                    q("SELECT addr, kind, offset, length, fs_type, description FROM volumes WHERE evidence_id = ? "
+                      "ORDER BY offset, addr")],
+    }
+
+
+def print_summary(writer: CaseWriter, stats: list[ItemStats], elapsed: float) -> dict[str, Any]:
+    report: dict[str, Any] = {"case": str(writer.path), "run_id": writer.run_id, "elapsed_s": round(elapsed, 2),
+                              "items": []}
+    for st in stats:
+        item = asdict(st)
+        item.pop("error_messages")
+        if st.status != "failed" or writer.evidence_status(st.evidence_id):
+            item.update(_summary_rows(writer, st.evidence_id))
+        report["items"].append(item)
+    return report
+
+
+def render_summary(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    for item in report["items"]:
+        table = Table(title=f"evidence {item['evidence_id']}: {item['status']}", show_header=False)
+        table.add_column("what")
+        table.add_column("value", overflow="fold")
+        if item.get("message"):
+            table.add_row("message", item["message"])
+        for key in ("files", "directories", "deleted", "archive_members", "known", "notable", "errors"):
+            if key in item:
+                table.add_row(key.replace("_", " "), str(item[key]))
+        table.add_row("bytes read", f"{item['bytes']:,}")
+        if item.get("skipped"):
+            table.add_row("resumed: already done", str(item["skipped"]))
+        for v in item.get("volumes", []):
+            table.add_row(f"volume {v['addr']}", f"{v['kind']} @ {v['offset']} ({v['length']:,} bytes) "
+                                                 f"{v['fs_type'] or '-'} {v['description'] or ''}")
+        for rule, n in (item.get("yara_matches") or {}).items():
+            table.add_row(f"yara {rule}", str(n))
+        for typ, n in (item.get("artefacts") or {}).items():
+            table.add_row(f"artefact {typ}", str(n))
+        console.print(table)
+    console.print(f"case database: {report['case']} (run {report['run_id']}, {report['elapsed_s']} s)")
+
+
+def _pre_count(paths: list[Path]) -> tuple[int, int]:
+    from triage.evidence.containers import EvidenceError, open_evidence
+    from triage.evidence.volumes import list_volumes, open_fs
+    from triage.evidence.walk import walk_fs
+
+    files = nbytes = 0
+    for p in paths:
+        try:
+            with open_evidence(p) as opened:
+                for vol in list_volumes(opened.img, opened.evidence.id).volumes:
+                    if not vol.fs_type:
+                        continue
+                    for entry, reader in walk_fs(open_fs(opened.img, vol.offset), vol.addr, []):
+                        files += 1
+                        nbytes += entry.size if reader is not None else 0
+        except (EvidenceError, OSError):
+            continue
+    return files, nbytes
+
+
+def run_scan(images: list[Path], case_db: Path, options: ScanOptions, examiner: str | None,
+             evidence_id: str | None, quiet: bool, as_json: bool, verify: bool, command: str) -> int:
+    if evidence_id and len(images) > 1:
+        raise click.UsageError("--evidence-id names one evidence item; give one IMAGE with it")
+    compiled = compile_yara(options)
+    engine = build_engine(options, compiled)
+    try:
+        writer = CaseWriter(case_db)
+    except SchemaError as exc:
+        raise SetupError(str(exc)) from None
+    versions = {**host_versions(), "plugins": engine.plugin_names}
+    if compiled is not None:
+        versions["yara_rules"] = getattr(compiled, "sources", None)
+    writer.begin_run(command, examiner, options.as_dict(), versions)
+    for msg in engine.load_errors:
+        from triage.records import ScanError
+
+        writer.record_error(None, None, ScanError("plugin", f"plugin failed to load: {msg}"))
+    show = not quiet and not as_json and stderr_is_terminal()
+    totals = _pre_count(images) if show else (None, None)
+    started = time.monotonic()
+    stats: list[ItemStats] = []
+    status = "interrupted"
+    try:
+        with progress_bar(show, *totals) as progress:
+            for image in images:
+                st = scan_item(image, writer, engine, evidence_id, examiner, progress)
+                if st.status == "failed" and not quiet:
+                    console_err(f"error: {image}: {st.message}")
+                if verify and st.status != "failed":
+                    _verify_into(writer, image, st.evidence_id, quiet)
+                stats.append(st)
+        failed = sum(1 for s in stats if s.status == "failed")
+        status = "failed" if failed == len(stats) else ("partial" if failed or any(
+            s.status == "partial" for s in stats) else "ok")
+    finally:
+        writer.finish_run(status, [s.evidence_id for s in stats], sum(s.files for s in stats),
+                          sum(s.bytes for s in stats), sum(s.errors for s in stats))
+    report = print_summary(writer, stats, time.monotonic() - started)
+    writer.close()
+    if as_json:
+        out(json.dumps(report, indent=2, default=str))
+    elif not quiet:
+        render_summary(report)
+    failed = sum(1 for s in stats if s.status == "failed")
+    if failed == len(stats):
+        return EXIT_FAILED
+    return EXIT_PARTIAL if failed else EXIT_OK
+
+
+def _verify_into(writer: CaseWriter, image: Path, evidence_id: str, quiet: bool) -> None:
+    from triage.commands.evidence import verify_evidence
+    from triage.evidence.containers import EvidenceError, open_evidence
+
+    try:
+        with open_evidence(image, evidence_id) as opened:
+            result = verify_evidence(opened)
+    except EvidenceError as exc:
+        console_err(f"error: verify {image}: {exc}")
+        return
+    writer.record_verification(evidence_id, result["computed_md5"], result["computed_sha1"], result["verified"])
+    if not quiet:
+        console_err(f"verify {image}: {result['verified']}")
+
+
+@click.command("scan")
+@click.argument("images", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--case", "case_db", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Case database to write (created if missing).")
+@click.option("--examiner", default=None, help="Examiner's name, recorded in the run and evidence.")
+@click.option("--evidence-id", default=None, help="Evidence id for a single IMAGE (default: from its file name).")
+@click.option("--no-yara", is_flag=True, help="Do not run YARA.")
+@click.option("--rules", "rules", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Extra YARA rule file or directory (repeatable).")
+@click.option("--no-bundled-rules", is_flag=True, help="Do not use the rule pack shipped with triage.")
+@click.option("--skip-bad-rules", is_flag=True, help="Compile what compiles; record rule files that do not.")
+@click.option("--no-plugins", is_flag=True, help="Do not run artefact extractors.")
+@click.option("--plugins", "plugin_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Extra folder of plugin modules (repeatable).")
+@click.option("--enable", multiple=True, help="Run only these plugins (repeatable).")
+@click.option("--disable", multiple=True, help="Do not run these plugins (repeatable).")
+@click.option("--hashsets", "hashset_db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Hash-set database (default: $TRIAGE_HASHSET_DB or ~/.local/share/triage/hashsets.db).")
+@click.option("--scan-known", is_flag=True, help="Run YARA and extractors on files in known hash sets too.")
+@click.option("--no-unallocated", is_flag=True, help="Do not search unallocated space.")
+@click.option("--no-archives", is_flag=True, help="Do not expand archives.")
+@click.option("--no-tlsh", is_flag=True, help="Do not compute TLSH fuzzy hashes.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--verify", is_flag=True, help="Also recompute the media hashes and compare with stored ones.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def scan_cmd(images: tuple[Path, ...], case_db: Path, examiner: str | None, evidence_id: str | None,
+             no_yara: bool, rules: tuple[Path, ...], no_bundled_rules: bool, skip_bad_rules: bool,
+             no_plugins: bool, plugin_dirs: tuple[Path, ...], enable: tuple[str, ...], disable: tuple[str, ...],
+             hashset_db: Path | None, scan_known: bool, no_unallocated: bool, no_archives: bool, no_tlsh: bool,
+             workers: int, verify: bool, quiet: bool, as_json: bool) -> None:
+    """Scan IMAGE... (raw, split raw, E01, QCOW2, VMDK, VHD, VHDX) into the case database.
+
+    \b
+    Exit codes: 0 every item scanned (per-file problems are in the errors table),
+    1 some items failed, 3 nothing could be scanned, 4 setup failed (case, rules, plugins).
+    """
+    options = ScanOptions(
+        yara=not no_yara, rules=[str(r) for r in rules], bundled_rules=not no_bundled_rules,
+        skip_bad_rules=skip_bad_rules, plugins=not no_plugins, plugin_dirs=[str(d) for d in plugin_dirs],
+        enable=list(enable), disable=list(disable),
+        hashset_db=str(hashset_db) if hashset_db else default_hashset_db(),
+        scan_known=scan_known, tlsh=not no_tlsh, unallocated=not no_unallocated, archives=not no_archives,
+        workers=max(1, workers),
+    )
+    command = "triage " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    code = run_scan(list(images), case_db, options, examiner, evidence_id, quiet, as_json, verify, command)
+    raise SystemExit(code)

@@ -1,0 +1,405 @@
+"""Evidence containers, detected by content signature and wrapped as ``pytsk3.Img_Info``.
+
+Every format is opened read-only through its well-kept library (libewf,
+libqcow, libvmdk, libvhdi) and presented to The Sleuth Kit as one flat
+media; nothing here ever opens an evidence file for writing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytsk3
+
+from triage.records import Evidence
+
+#: differencing chains deeper than this are refused (a loop or a hostile image)
+MAX_PARENT_DEPTH = 16
+
+EWF_SIGNATURES = (b"EVF\x09\x0d\x0a\xff\x00", b"EVF2\x0d\x0a\x81\x00")
+QCOW_SIGNATURE = b"QFI\xfb"
+VMDK_SPARSE_SIGNATURE = b"KDMV"
+VMDK_COWD_SIGNATURE = b"COWD"
+VMDK_DESCRIPTOR_MARK = b"# Disk DescriptorFile"
+VHDX_SIGNATURE = b"vhdxfile"
+VHD_COOKIE = b"conectix"
+
+
+class EvidenceError(Exception):
+    """The evidence cannot be opened; the message is one line for the examiner."""
+
+
+class MissingParentError(EvidenceError):
+    """A differencing image whose parent is not beside it."""
+
+
+class _Backend(Protocol):
+    def read_buffer_at_offset(self, size: int, offset: int) -> bytes: ...
+    def get_media_size(self) -> int: ...
+    def close(self) -> None: ...
+
+
+class BackendImg(pytsk3.Img_Info):  # type: ignore[misc]
+    """Presents any libyal-style handle (or our split-raw reader) to TSK.
+
+    The handle is not thread-safe; one lock serialises reads so a progress
+    thread or a verifier can share it.
+    """
+
+    def __init__(self, backend: _Backend, keepalive: tuple[Any, ...] = ()) -> None:
+        self._backend = backend
+        self._keepalive = keepalive  # parent handles must outlive the child
+        self._size = backend.get_media_size()
+        self._lock = threading.Lock()
+        super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
+
+    def close(self) -> None:
+        self._backend.close()
+        for handle in self._keepalive:
+            handle.close()
+
+    def read(self, offset: int, size: int) -> bytes:
+        if offset >= self._size:
+            return b""
+        size = min(size, self._size - offset)
+        with self._lock:
+            return self._backend.read_buffer_at_offset(size, offset)
+
+    def get_size(self) -> int:
+        return self._size
+
+
+class SplitRaw:
+    """Concatenated raw segments (``.000/.001``, ``.001/.002``, ``.aa/.ab``)."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self._paths = paths
+        self._files = [open(p, "rb") for p in paths]  # read-only, never "r+b"
+        self._starts: list[int] = []
+        total = 0
+        for f in self._files:
+            self._starts.append(total)
+            total += os.fstat(f.fileno()).st_size
+        self._size = total
+
+    def get_media_size(self) -> int:
+        return self._size
+
+    def read_buffer_at_offset(self, size: int, offset: int) -> bytes:
+        out = bytearray()
+        idx = _segment_index(self._starts, offset)
+        while size > 0 and idx < len(self._files):
+            seg_off = offset - self._starts[idx]
+            f = self._files[idx]
+            f.seek(seg_off)
+            data = f.read(size)
+            if not data:
+                idx += 1
+                continue
+            out += data
+            size -= len(data)
+            offset += len(data)
+            idx = _segment_index(self._starts, offset)
+        return bytes(out)
+
+    def close(self) -> None:
+        for f in self._files:
+            f.close()
+
+
+def _segment_index(starts: list[int], offset: int) -> int:
+    lo, hi = 0, len(starts) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if starts[mid] <= offset:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+_SPLIT_NUMERIC = re.compile(r"^(?P<stem>.*\.)(?P<num>\d{3})$")
+_SPLIT_ALPHA = re.compile(r"^(?P<stem>.*\.)(?P<alpha>[a-z]{2})$")
+
+
+def split_segments(path: Path) -> list[Path] | None:
+    """The ordered segments of a split raw set when ``path`` is its first one."""
+    name = path.name
+    m = _SPLIT_NUMERIC.match(name)
+    if m:
+        first = int(m.group("num"))
+        if first not in (0, 1):
+            return None
+        segs = []
+        n = first
+        while True:
+            p = path.with_name(f"{m.group('stem')}{n:03d}")
+            if not p.exists():
+                break
+            segs.append(p)
+            n += 1
+        return segs if len(segs) > 1 else None
+    m = _SPLIT_ALPHA.match(name)
+    if m and m.group("alpha") == "aa":
+        segs = []
+        for a in range(26):
+            for b in range(26):
+                p = path.with_name(f"{m.group('stem')}{chr(97 + a)}{chr(97 + b)}")
+                if not p.exists():
+                    return segs if len(segs) > 1 else None
+                segs.append(p)
+    # also the "image.raw.aa" / "imageaa" style of split(1) without a dot
+    return None
+
+
+def detect_format(path: Path) -> str:
+    """Container format from the file's own bytes (never its extension)."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(4096)
+            tail = b""
+            if size >= 512:
+                f.seek(size - 512)
+                tail = f.read(512)
+    except IsADirectoryError:
+        raise EvidenceError(f"{path}: is a directory, not an image") from None
+    except OSError as exc:
+        raise EvidenceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if any(head.startswith(sig) for sig in EWF_SIGNATURES):
+        return "ewf"
+    if head.startswith(QCOW_SIGNATURE):
+        return "qcow2"
+    if head.startswith(VMDK_SPARSE_SIGNATURE) or head.startswith(VMDK_COWD_SIGNATURE):
+        return "vmdk"
+    if VMDK_DESCRIPTOR_MARK in head[:1024]:
+        return "vmdk"
+    if head.startswith(VHDX_SIGNATURE):
+        return "vhdx"
+    if head.startswith(VHD_COOKIE) or tail.startswith(VHD_COOKIE) or tail[1:].startswith(VHD_COOKIE):
+        return "vhd"
+    if split_segments(path):
+        return "split_raw"
+    if size == 0:
+        raise EvidenceError(f"{path}: empty file, not an image")
+    return "raw"
+
+
+@dataclass
+class OpenedEvidence:
+    """An opened container: the TSK image plus what the container said."""
+
+    evidence: Evidence
+    img: pytsk3.Img_Info
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for c in self._closers:
+            try:
+                c()
+            except Exception:  # closing a handle that failed to open
+                pass
+
+    def __enter__(self) -> OpenedEvidence:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _ewf_metadata(handle: Any) -> dict[str, str | None]:
+    def header(name: str) -> str | None:
+        try:
+            v = handle.get_header_value(name)
+        except Exception:
+            return None
+        return v or None
+
+    def hash_value(name: str) -> str | None:
+        try:
+            v = handle.get_hash_value(name)
+        except Exception:
+            return None
+        return v.lower() if v else None
+
+    return {
+        "stored_md5": hash_value("MD5"),
+        "stored_sha1": hash_value("SHA1"),
+        "case_number": header("case_number"),
+        "evidence_number": header("evidence_number"),
+        "examiner": header("examiner_name"),
+        "description": header("description"),
+        "notes": header("notes"),
+        "acquired": header("acquiry_date"),
+        "acquiry_software": header("acquiry_software"),
+    }
+
+
+def _open_ewf(path: Path) -> tuple[Any, list[str], dict[str, str | None]]:
+    import pyewf
+
+    try:
+        segments = pyewf.glob(str(path))
+    except Exception as exc:
+        raise EvidenceError(f"{path}: cannot find EWF segments: {exc}") from None
+    handle = pyewf.handle()
+    try:
+        handle.open(segments, "r")
+    except Exception as exc:
+        raise EvidenceError(f"{path}: cannot open EWF set ({len(segments)} segments): {_first_line(exc)}") from None
+    return handle, segments, _ewf_metadata(handle)
+
+
+def _resolve_parent(child: Path, name: str) -> Path:
+    """Find a differencing image's parent beside the child (names are often Windows paths)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    for candidate in (child.parent / name, child.parent / base):
+        if candidate.is_file():
+            return candidate
+    raise MissingParentError(f"{child}: differencing image; parent {base!r} not found beside it")
+
+
+def _open_qcow(path: Path, depth: int = 0) -> tuple[Any, tuple[Any, ...]]:
+    import pyqcow
+
+    handle = pyqcow.file()
+    try:
+        handle.open(str(path), "r")
+    except Exception as exc:
+        raise EvidenceError(f"{path}: cannot open QCOW image: {_first_line(exc)}") from None
+    keep: tuple[Any, ...] = ()
+    backing = handle.get_backing_filename()
+    if backing:
+        if depth >= MAX_PARENT_DEPTH:
+            raise EvidenceError(f"{path}: differencing chain deeper than {MAX_PARENT_DEPTH}")
+        parent_path = _resolve_parent(path, backing)
+        parent, pkeep = _open_qcow(parent_path, depth + 1)
+        handle.set_parent(parent)
+        keep = (parent, *pkeep)
+    return handle, keep
+
+
+def _open_vmdk(path: Path, depth: int = 0) -> tuple[Any, tuple[Any, ...]]:
+    import pyvmdk
+
+    handle = pyvmdk.handle()
+    try:
+        handle.open(str(path), "r")
+    except Exception as exc:
+        raise EvidenceError(f"{path}: cannot open VMDK image: {_first_line(exc)}") from None
+    try:
+        handle.open_extent_data_files()
+    except Exception as exc:
+        raise EvidenceError(f"{path}: VMDK extent file missing or unreadable: {_first_line(exc)}") from None
+    keep: tuple[Any, ...] = ()
+    parent_name = handle.get_parent_filename()
+    if parent_name:
+        if depth >= MAX_PARENT_DEPTH:
+            raise EvidenceError(f"{path}: differencing chain deeper than {MAX_PARENT_DEPTH}")
+        parent_path = _resolve_parent(path, parent_name)
+        parent, pkeep = _open_vmdk(parent_path, depth + 1)
+        handle.set_parent(parent)
+        keep = (parent, *pkeep)
+    return handle, keep
+
+
+def _open_vhdi(path: Path, depth: int = 0) -> tuple[Any, tuple[Any, ...]]:
+    import pyvhdi
+
+    handle = pyvhdi.file()
+    try:
+        handle.open(str(path), "r")
+    except Exception as exc:
+        raise EvidenceError(f"{path}: cannot open VHD/VHDX image: {_first_line(exc)}") from None
+    keep: tuple[Any, ...] = ()
+    parent_name = handle.get_parent_filename()
+    if parent_name:
+        if depth >= MAX_PARENT_DEPTH:
+            raise EvidenceError(f"{path}: differencing chain deeper than {MAX_PARENT_DEPTH}")
+        parent_path = _resolve_parent(path, parent_name)
+        parent, pkeep = _open_vhdi(parent_path, depth + 1)
+        handle.set_parent(parent)
+        keep = (parent, *pkeep)
+    return handle, keep
+
+
+class _RawFile:
+    """A single raw image read with plain ``pread``: no TSK type guessing by extension."""
+
+    def __init__(self, path: Path) -> None:
+        self._f = open(path, "rb")
+        self._size = os.fstat(self._f.fileno()).st_size
+
+    def get_media_size(self) -> int:
+        return self._size
+
+    def read_buffer_at_offset(self, size: int, offset: int) -> bytes:
+        return os.pread(self._f.fileno(), size, offset)
+
+    def close(self) -> None:
+        self._f.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def default_evidence_id(path: Path) -> str:
+    """A stable id from the image's name: the first segment's name without its extension."""
+    name = path.name
+    for suffix in (".E01", ".e01", ".Ex01", ".raw", ".dd", ".img", ".000", ".001", ".aa",
+                   ".qcow2", ".vmdk", ".vhd", ".vhdx"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def open_evidence(path: str | Path, evidence_id: str | None = None) -> OpenedEvidence:
+    """Open any supported container read-only; raise EvidenceError with one clear line."""
+    p = Path(path)
+    if not p.exists():
+        raise EvidenceError(f"{p}: no such file")
+    fmt = detect_format(p)
+    meta: dict[str, str | None] = {}
+    segments: list[str] = [str(p)]
+    backend: _Backend
+    keep: tuple[Any, ...] = ()
+    if fmt == "ewf":
+        backend, segments, meta = _open_ewf(p)
+    elif fmt == "qcow2":
+        backend, keep = _open_qcow(p)
+    elif fmt == "vmdk":
+        backend, keep = _open_vmdk(p)
+    elif fmt in ("vhd", "vhdx"):
+        backend, keep = _open_vhdi(p)
+    elif fmt == "split_raw":
+        segs = split_segments(p) or [p]
+        segments = [str(s) for s in segs]
+        backend = SplitRaw(segs)
+    else:
+        backend = _RawFile(p)
+    try:
+        img = BackendImg(backend, keep)
+    except Exception as exc:
+        backend.close()
+        raise EvidenceError(f"{p}: cannot present {fmt} image to The Sleuth Kit: {_first_line(exc)}") from None
+    size = img.get_size()
+    if size <= 0:
+        img.close()
+        raise EvidenceError(f"{p}: {fmt} container reports no media")
+    evidence = Evidence(
+        id=evidence_id or default_evidence_id(p),
+        path=str(p.resolve()),
+        format=fmt,
+        size=size,
+        segments=tuple(str(Path(s).resolve()) for s in segments),
+        **{k: v for k, v in meta.items()},
+    )
+    return OpenedEvidence(evidence=evidence, img=img, _closers=[img.close])

@@ -1,0 +1,299 @@
+"""Walk a file system with The Sleuth Kit: every entry, deleted and orphan ones, every data stream.
+
+Yields ``(Entry, Reader | None)`` so the pipeline reads each stream once,
+straight from TSK. Directory loops (hostile or corrupt images) are cut by
+remembering each directory's meta address.
+"""
+
+from __future__ import annotations
+
+import logging
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytsk3
+
+from triage.records import Entry, ScanError
+
+log = logging.getLogger(__name__)
+
+#: bytes per read from TSK: large reads keep per-call overhead out of the hot path
+READ_CHUNK_BYTES = 1024 * 1024
+#: a directory deeper than this is recorded as an error and not entered
+MAX_DIR_DEPTH = 256
+#: entries in one directory beyond this are recorded as an error and skipped
+MAX_DIR_ENTRIES = 1_000_000
+
+_META_TYPES = {
+    pytsk3.TSK_FS_META_TYPE_REG: "regular",
+    pytsk3.TSK_FS_META_TYPE_DIR: "dir",
+    pytsk3.TSK_FS_META_TYPE_LNK: "link",
+    pytsk3.TSK_FS_META_TYPE_FIFO: "fifo",
+    pytsk3.TSK_FS_META_TYPE_CHR: "char",
+    pytsk3.TSK_FS_META_TYPE_BLK: "block",
+    pytsk3.TSK_FS_META_TYPE_SOCK: "socket",
+    pytsk3.TSK_FS_META_TYPE_VIRT: "virtual",
+    pytsk3.TSK_FS_META_TYPE_VIRT_DIR: "virtual_dir",
+}
+_NAME_TYPES = {
+    pytsk3.TSK_FS_NAME_TYPE_REG: "regular",
+    pytsk3.TSK_FS_NAME_TYPE_DIR: "dir",
+    pytsk3.TSK_FS_NAME_TYPE_LNK: "link",
+    pytsk3.TSK_FS_NAME_TYPE_FIFO: "fifo",
+    pytsk3.TSK_FS_NAME_TYPE_CHR: "char",
+    pytsk3.TSK_FS_NAME_TYPE_BLK: "block",
+    pytsk3.TSK_FS_NAME_TYPE_SOCK: "socket",
+    pytsk3.TSK_FS_NAME_TYPE_VIRT: "virtual",
+    pytsk3.TSK_FS_NAME_TYPE_VIRT_DIR: "virtual_dir",
+}
+_DATA_ATTR_TYPES = {
+    int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA),
+    int(pytsk3.TSK_FS_ATTR_TYPE_DEFAULT),
+}
+ORPHAN_DIR = "$OrphanFiles"
+
+
+def _decode(name: bytes | str | None) -> str:
+    if name is None:
+        return ""
+    if isinstance(name, str):
+        return name
+    return name.decode("utf-8", "replace")
+
+
+def _time(meta: object, attr: str) -> float | None:
+    sec = getattr(meta, attr, 0) or 0
+    if not sec:
+        return None
+    nano = getattr(meta, f"{attr}_nano", 0) or 0
+    return float(sec) + nano / 1e9
+
+
+@dataclass
+class StreamReader:
+    """Reads one data stream of one TSK file in large chunks."""
+
+    file: pytsk3.File
+    size: int
+    attr_type: int | None
+    attr_id: int | None
+
+    def chunks(self, chunk_bytes: int = READ_CHUNK_BYTES) -> Iterator[bytes]:
+        offset = 0
+        while offset < self.size:
+            n = min(chunk_bytes, self.size - offset)
+            if self.attr_type is None:
+                data = self.file.read_random(offset, n)
+            else:
+                data = self.file.read_random(offset, n, self.attr_type, self.attr_id)
+            if not data:
+                raise OSError(f"short read at offset {offset} of {self.size}")
+            yield data
+            offset += len(data)
+
+    def read_at(self, offset: int, n: int) -> bytes:
+        n = max(0, min(n, self.size - offset))
+        if n == 0:
+            return b""
+        if self.attr_type is None:
+            return bytes(self.file.read_random(offset, n))
+        return bytes(self.file.read_random(offset, n, self.attr_type, self.attr_id))
+
+
+def _entry_type(f: pytsk3.File) -> str:
+    meta = f.info.meta
+    if meta is not None and int(meta.type) in _META_TYPES:
+        return _META_TYPES[int(meta.type)]
+    name = f.info.name
+    if name is not None and int(name.type) in _NAME_TYPES:
+        return _NAME_TYPES[int(name.type)]
+    return "unknown"
+
+
+def _data_streams(f: pytsk3.File, runs: array | None = None) -> list[tuple[str | None, int, int, int]]:
+    """(stream name or None for the default, attr type, attr id, size) of each data attribute.
+
+    When ``runs`` is given, every non-sparse block run of every attribute is
+    appended to it as (first block, length) pairs: the complement is the
+    volume's unallocated space.
+    """
+    streams: list[tuple[str | None, int, int, int]] = []
+    try:
+        for attr in f:
+            info = attr.info
+            atype = int(info.type)
+            if runs is not None and int(info.flags) & pytsk3.TSK_FS_ATTR_NONRES:
+                for run in attr:
+                    if int(run.flags) & (pytsk3.TSK_FS_ATTR_RUN_FLAG_SPARSE | pytsk3.TSK_FS_ATTR_RUN_FLAG_FILLER):
+                        continue
+                    if int(run.len) > 0:
+                        runs.append(int(run.addr))
+                        runs.append(int(run.len))
+            if atype not in _DATA_ATTR_TYPES:
+                continue
+            name = _decode(info.name)
+            if name in ("", "$Data"):
+                streams.append((None, atype, int(info.id), int(info.size)))
+            else:
+                streams.append((name, atype, int(info.id), int(info.size)))
+    except Exception:
+        return []
+    return streams
+
+
+def make_entry(f: pytsk3.File, parent: str, orphan: bool) -> Entry:
+    name_info = f.info.name
+    meta = f.info.meta
+    name = _decode(name_info.name) if name_info is not None else ""
+    path = f"{parent.rstrip('/')}/{name}" if name else parent
+    name_unalloc = bool(name_info is not None and int(name_info.flags) & pytsk3.TSK_FS_NAME_FLAG_UNALLOC)
+    meta_unalloc = bool(meta is not None and int(meta.flags) & pytsk3.TSK_FS_META_FLAG_UNALLOC)
+    inode = int(meta.addr) if meta is not None else (int(name_info.meta_addr) if name_info is not None else None)
+    size = int(meta.size) if meta is not None else 0
+    deleted = name_unalloc or meta_unalloc
+    return Entry(
+        path=path,
+        name=name,
+        inode=inode,
+        size=max(size, 0),
+        type=_entry_type(f),
+        deleted=deleted,
+        allocated=not deleted,
+        mtime=_time(meta, "mtime") if meta is not None else None,
+        atime=_time(meta, "atime") if meta is not None else None,
+        ctime=_time(meta, "ctime") if meta is not None else None,
+        crtime=_time(meta, "crtime") if meta is not None else None,
+        orphan=orphan,
+    )
+
+
+def walk_fs(
+    fs: pytsk3.FS_Info, volume_addr: int, errors: list[ScanError], runs: array | None = None
+) -> Iterator[tuple[Entry, StreamReader | None]]:
+    """Every entry under the root; errors are appended, never raised.
+
+    Regular files yield one ``(Entry, reader)`` per data stream (an NTFS
+    ADS is ``name:stream``); directories and other types yield ``reader=None``.
+    """
+    try:
+        root = fs.open_dir(path="/")
+    except Exception as exc:
+        errors.append(ScanError("walk", f"cannot open the root directory: {exc}", "/", volume_addr))
+        return
+    root_inode = int(fs.info.root_inum)
+    yield from _walk_dir(root, "/", {root_inode}, 0, False, volume_addr, errors, runs)
+
+
+def _walk_dir(
+    directory: pytsk3.Directory,
+    path: str,
+    ancestors: set[int],
+    depth: int,
+    orphan: bool,
+    volume_addr: int,
+    errors: list[ScanError],
+    runs: array | None,
+) -> Iterator[tuple[Entry, StreamReader | None]]:
+    count = 0
+    iterator = iter(directory)
+    while True:
+        try:
+            f = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:
+            errors.append(ScanError("walk", f"directory listing failed: {exc}", path, volume_addr))
+            return
+        count += 1
+        if count > MAX_DIR_ENTRIES:
+            errors.append(ScanError("limit", f"more than {MAX_DIR_ENTRIES} entries; rest skipped", path, volume_addr))
+            return
+        name_info = f.info.name
+        if name_info is None:
+            continue
+        raw_name = name_info.name
+        if raw_name in (b".", b"..", ".", ".."):
+            continue
+        try:
+            entry = make_entry(f, path, orphan)
+        except Exception as exc:
+            errors.append(ScanError("walk", f"unreadable entry: {exc}", path, volume_addr))
+            continue
+        if entry.type in ("dir", "virtual_dir"):
+            if runs is not None:
+                _data_streams(f, runs)
+            yield entry, None
+            meta = f.info.meta
+            inode = int(meta.addr) if meta is not None else None
+            if inode is None or inode in ancestors:
+                if inode is not None:
+                    errors.append(ScanError("walk", "directory loop cut", entry.path, volume_addr))
+                continue
+            if depth + 1 > MAX_DIR_DEPTH:
+                errors.append(ScanError("limit", f"directory deeper than {MAX_DIR_DEPTH}; not entered", entry.path, volume_addr))
+                continue
+            try:
+                sub = f.as_directory()
+            except Exception as exc:
+                # deleted directories often cannot be opened any more
+                if not entry.deleted:
+                    errors.append(ScanError("walk", f"cannot open directory: {exc}", entry.path, volume_addr))
+                continue
+            yield from _walk_dir(
+                sub, entry.path, ancestors | {inode}, depth + 1,
+                orphan or entry.name == ORPHAN_DIR, volume_addr, errors, runs,
+            )
+            continue
+        if entry.type not in ("regular", "virtual", "unknown") or f.info.meta is None:
+            yield entry, None
+            continue
+        streams = _data_streams(f, runs)
+        if not streams:
+            # resident or unnamed data that TSK reads through the default attribute
+            yield entry, (StreamReader(f, entry.size, None, None) if entry.size > 0 else None)
+            continue
+        default_done = False
+        for stream_name, atype, aid, asize in streams:
+            if stream_name is None:
+                if default_done:
+                    continue
+                default_done = True
+                yield entry, StreamReader(f, entry.size, atype, aid)
+            else:
+                ads = Entry(
+                    path=f"{entry.path}:{stream_name}",
+                    name=f"{entry.name}:{stream_name}",
+                    inode=entry.inode,
+                    size=asize,
+                    type=entry.type,
+                    deleted=entry.deleted,
+                    allocated=entry.allocated,
+                    mtime=entry.mtime,
+                    atime=entry.atime,
+                    ctime=entry.ctime,
+                    crtime=entry.crtime,
+                    stream=stream_name,
+                    attr_type=atype,
+                    attr_id=aid,
+                    orphan=entry.orphan,
+                )
+                yield ads, StreamReader(f, asize, atype, aid)
+        if not default_done:
+            yield entry, None
+
+
+def unallocated_ranges(runs: array, block_count: int, first_block: int = 0) -> list[tuple[int, int]]:
+    """Complement of the allocated runs within [first_block, block_count): (first block, count) pairs."""
+    pairs = sorted((runs[i], runs[i + 1]) for i in range(0, len(runs) - 1, 2))
+    out: list[tuple[int, int]] = []
+    cursor = first_block
+    for start, length in pairs:
+        if start > cursor:
+            out.append((cursor, min(start, block_count) - cursor))
+        cursor = max(cursor, start + length)
+        if cursor >= block_count:
+            break
+    if cursor < block_count:
+        out.append((cursor, block_count - cursor))
+    return [(s, n) for s, n in out if n > 0]

@@ -1,0 +1,134 @@
+"""The plugin contract: what an extractor declares and what it may return.
+
+Three kinds of plugin exist. A *content scanner* declares trigger patterns;
+the engine compiles every scanner's patterns into one multi-pattern matcher,
+runs it over the bytes of every file (8-bit and UTF-16LE) and of unallocated
+space, and hands each candidate to the owning scanner's ``validate``. A
+*file parser* declares which files it wants and gets a read-only temporary
+copy of each. A *tree analyser* looks at a volume's whole file list once
+(folder layouts such as stealer-log bundles). All only return :class:`triage.records.Artefact` records:
+they never print, never write to the case and never open the evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from triage.records import Artefact, Entry
+
+#: Bytes of context the engine gives a validator on each side of a match.
+HIT_CONTEXT_BYTES = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A trigger for the multi-pattern matcher.
+
+    ``regex`` must be in the common subset of Hyperscan and Python ``re``
+    (bytes): no back-references, no look-around. It should match the whole
+    candidate; the validator decides. ``max_len`` bounds a match's length so
+    the engine knows how much overlap a chunk boundary needs.
+    """
+
+    id: str  # unique within its plugin
+    regex: bytes
+    max_len: int = 128
+    caseless: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A candidate found by the matcher, with the bytes around it.
+
+    ``data`` is a window of the (decoded, for UTF-16LE) stream; ``start`` and
+    ``end`` locate the match inside ``data``. ``offset`` is the match's
+    position in the file (or volume), in original bytes, whatever the
+    encoding. Validators may look at the bytes around the match (for a sort
+    code near an account number, a key word near a number).
+    """
+
+    pattern_id: str
+    data: bytes
+    start: int
+    end: int
+    offset: int
+    encoding: str  # "ascii" or "utf-16le"
+
+    @property
+    def match(self) -> bytes:
+        return self.data[self.start : self.end]
+
+    @property
+    def before(self) -> bytes:
+        return self.data[: self.start]
+
+    @property
+    def after(self) -> bytes:
+        return self.data[self.end :]
+
+
+@runtime_checkable
+class ContentScanner(Protocol):
+    name: str
+    version: str
+    kind: str  # "content"
+    emits: Sequence[str]  # artefact types this scanner may produce
+    patterns: Sequence[Pattern]
+
+    def validate(self, hit: Hit) -> Iterable[Artefact]:
+        """Return the artefacts this candidate really is (none for a near miss)."""
+        ...
+
+
+@runtime_checkable
+class FileParser(Protocol):
+    name: str
+    version: str
+    kind: str  # "file"
+    emits: Sequence[str]
+    #: upper bound of file size the parser accepts; bigger files are skipped
+    max_bytes: int
+    #: sibling files copied next to the temporary copy when present, as
+    #: suffixes of the entry's name (``("-wal", "-journal")`` for SQLite)
+    companion_suffixes: Sequence[str]
+
+    def wants(self, entry: Entry, mime: str | None) -> bool:
+        """Cheap decision from the entry's name, path and MIME type."""
+        ...
+
+    def parse(self, path: Path, entry: Entry) -> Iterator[Artefact]:
+        """Parse a read-only temporary copy of the entry's bytes at ``path``.
+
+        ``path`` keeps the entry's own file name, and companions sit beside it
+        under their own names, so ``path.with_name(path.name + "-wal")``
+        exists when the evidence had one.
+        """
+        ...
+
+
+#: reads up to ``max_bytes`` of the file at a volume path; raises OSError
+ReadFile = Callable[[str, int], bytes]
+
+
+@runtime_checkable
+class TreeAnalyser(Protocol):
+    """Runs once per volume after its walk, over every entry's path.
+
+    For what only a folder layout shows: a credential-stealer log bundle
+    (Passwords.txt beside Autofills/ and Cookies/), a wallet's app folder.
+    Yields ``(path, artefact)`` pairs: the path of the file or directory
+    the artefact belongs to.
+    """
+
+    name: str
+    version: str
+    kind: str  # "tree"
+    emits: Sequence[str]
+
+    def analyse(self, entries: Sequence[Entry], read: ReadFile) -> Iterator[tuple[str, Artefact]]: ...
+
+
+Plugin = ContentScanner | FileParser | TreeAnalyser

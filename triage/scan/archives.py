@@ -1,0 +1,231 @@
+"""Members of archives and compressed streams, streamed with bomb limits.
+
+An archive is only ever opened from the pipeline's private temporary copy,
+never from the evidence. Every limit that trips is reported as a
+``ScanError(stage="limit")`` and the rest of the archive is still used.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from triage.records import Entry, ScanError
+
+CHUNK_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    max_depth: int = 4  # archives inside archives
+    max_members: int = 10_000  # per archive
+    max_total_bytes: int = 2 * 1024**3  # expanded, per archive
+    max_ratio: int = 200  # expanded / compressed, per member (zip) or stream
+    max_member_bytes: int = 512 * 1024**2
+
+
+ZIP_MIMES = {"application/zip", "application/java-archive", "application/vnd.android.package-archive",
+             "application/x-zip-compressed"}
+COMPRESSED = {
+    "application/gzip": "gzip", "application/x-gzip": "gzip",
+    "application/x-bzip2": "bzip2",
+    "application/x-xz": "xz",
+}
+TAR_MIMES = {"application/x-tar"}
+SEVEN_ZIP_MIMES = {"application/x-7z-compressed"}
+
+
+def archive_kind(mime: str | None, head: bytes) -> str | None:
+    """Which expander applies, from libmagic's MIME type and the first bytes."""
+    if head.startswith(b"PK\x03\x04") or mime in ZIP_MIMES or (mime or "").startswith(
+        ("application/vnd.openxmlformats", "application/vnd.oasis.opendocument")
+    ):
+        return "zip" if head.startswith(b"PK") else None
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(b"BZh"):
+        return "bzip2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if head.startswith(b"7z\xbc\xaf\x27\x1c"):
+        return "7z"
+    if len(head) > 262 and head[257:262] == b"ustar":
+        return "tar"
+    return None
+
+
+class _Budget:
+    def __init__(self, limits: ArchiveLimits) -> None:
+        self.limits = limits
+        self.total = 0
+        self.members = 0
+
+
+def _safe_name(name: str) -> str:
+    # member names are hostile: they only ever become part of a recorded path
+    name = name.replace("\\", "/").lstrip("/")
+    return "/".join(p for p in name.split("/") if p not in ("", ".", "..")) or "(unnamed)"
+
+
+def _member_entry(parent: Entry, name: str, size: int, mtime: float | None) -> Entry:
+    clean = _safe_name(name)
+    return Entry(
+        path=f"{parent.path}!/{clean}",
+        name=clean.rsplit("/", 1)[-1],
+        inode=None,
+        size=size,
+        type="regular",
+        deleted=parent.deleted,
+        allocated=parent.allocated,
+        mtime=mtime,
+        parent_path=parent.path,
+        depth=parent.depth + 1,
+    )
+
+
+def _stream(fh: IO[bytes], budget: _Budget, errors: list[ScanError], where: str,
+            compressed: int | None) -> Iterator[bytes]:
+    produced = 0
+    lim = budget.limits
+    while True:
+        chunk = fh.read(CHUNK_BYTES)
+        if not chunk:
+            return
+        produced += len(chunk)
+        budget.total += len(chunk)
+        if produced > lim.max_member_bytes:
+            errors.append(ScanError("limit", f"member larger than {lim.max_member_bytes} bytes; truncated", where))
+            return
+        if budget.total > lim.max_total_bytes:
+            errors.append(ScanError("limit", f"archive expands past {lim.max_total_bytes} bytes; rest skipped", where))
+            return
+        if compressed is not None and produced > 1024 * 1024 and produced > lim.max_ratio * max(compressed, 1):
+            errors.append(ScanError("limit", f"compression ratio above {lim.max_ratio}; member truncated", where))
+            return
+        yield chunk
+
+
+def iter_members(
+    path: Path, kind: str, parent: Entry, limits: ArchiveLimits, errors: list[ScanError]
+) -> Iterator[tuple[Entry, Iterator[bytes]]]:
+    """Yield (member entry, its chunks) in order; the chunks must be consumed before the next member."""
+    if parent.depth >= limits.max_depth:
+        errors.append(ScanError("limit", f"archive nested deeper than {limits.max_depth}; not expanded", parent.path))
+        return
+    budget = _Budget(limits)
+    try:
+        if kind == "zip":
+            yield from _zip_members(path, parent, budget, errors)
+        elif kind in ("gzip", "bzip2", "xz"):
+            yield from _compressed_member(path, kind, parent, budget, errors)
+        elif kind == "tar":
+            yield from _tar_members(path, parent, budget, errors)
+        elif kind == "7z":
+            yield from _7z_members(path, parent, budget, errors)
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, lzma.LZMAError, ValueError, RuntimeError,
+            NotImplementedError) as exc:
+        errors.append(ScanError("archive", f"{kind}: {type(exc).__name__}: {exc}", parent.path))
+
+
+def _zip_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanError]
+                 ) -> Iterator[tuple[Entry, Iterator[bytes]]]:
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if info.is_dir():
+                continue
+            budget.members += 1
+            if budget.members > budget.limits.max_members:
+                errors.append(ScanError("limit", f"more than {budget.limits.max_members} members; rest skipped",
+                                        parent.path))
+                return
+            import calendar
+
+            try:
+                mtime = float(calendar.timegm((*info.date_time, 0, 0, 0)))
+            except (ValueError, OverflowError):
+                mtime = None
+            entry = _member_entry(parent, info.filename, info.file_size, mtime)
+            if info.flag_bits & 0x1:
+                errors.append(ScanError("archive", "encrypted member; not expanded", entry.path))
+                continue
+            try:
+                fh = zf.open(info)
+            except (NotImplementedError, zipfile.BadZipFile, RuntimeError) as exc:
+                errors.append(ScanError("archive", f"cannot expand member: {exc}", entry.path))
+                continue
+            with fh:
+                yield entry, _stream(fh, budget, errors, entry.path, info.compress_size)
+
+
+def _compressed_member(path: Path, kind: str, parent: Entry, budget: _Budget, errors: list[ScanError]
+                       ) -> Iterator[tuple[Entry, Iterator[bytes]]]:
+    opener = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}[kind]
+    name = parent.name
+    for suffix in (".gz", ".tgz", ".bz2", ".xz", ".z"):
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)] + (".tar" if suffix == ".tgz" else "")
+            break
+    else:
+        name = name + ".out"
+    compressed = path.stat().st_size
+    with opener(path, "rb") as fh:
+        entry = _member_entry(parent, name, -1, parent.mtime)
+        yield entry, _stream(fh, budget, errors, entry.path, compressed)
+
+
+def _tar_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanError]
+                 ) -> Iterator[tuple[Entry, Iterator[bytes]]]:
+    with tarfile.open(path, mode="r:") as tf:
+        for info in tf:
+            if not info.isfile():
+                continue
+            budget.members += 1
+            if budget.members > budget.limits.max_members:
+                errors.append(ScanError("limit", f"more than {budget.limits.max_members} members; rest skipped",
+                                        parent.path))
+                return
+            entry = _member_entry(parent, info.name, info.size, float(info.mtime) if info.mtime else None)
+            fh = tf.extractfile(info)
+            if fh is None:
+                continue
+            yield entry, _stream(fh, budget, errors, entry.path, None)
+
+
+def _7z_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanError]
+                ) -> Iterator[tuple[Entry, Iterator[bytes]]]:
+    try:
+        import py7zr
+    except ImportError:
+        errors.append(ScanError("archive", "7z support needs py7zr, which is not installed", parent.path))
+        return
+    import io
+
+    with py7zr.SevenZipFile(path, mode="r") as sz:
+        if sz.needs_password():
+            errors.append(ScanError("archive", "encrypted 7z archive; not expanded", parent.path))
+            return
+        infos = [i for i in sz.list() if not i.is_directory]
+        for info in infos:
+            budget.members += 1
+            if budget.members > budget.limits.max_members:
+                errors.append(ScanError("limit", f"more than {budget.limits.max_members} members; rest skipped",
+                                        parent.path))
+                return
+            if info.uncompressed > budget.limits.max_member_bytes:
+                errors.append(ScanError("limit", "member too large; not expanded", f"{parent.path}!/{info.filename}"))
+                continue
+            sz.reset()
+            data = sz.read([info.filename]) or {}
+            bio = data.get(info.filename)
+            if bio is None:
+                continue
+            entry = _member_entry(parent, info.filename, info.uncompressed, None)
+            yield entry, _stream(io.BufferedReader(bio) if not hasattr(bio, "read") else bio, budget, errors,
+                                 entry.path, None)

@@ -1,0 +1,255 @@
+"""One evidence item into the case database: open, volumes, walk, read pass, write.
+
+Errors are handled here, per file and per volume: recorded in ``errors``
+and the scan goes on. Only a container that cannot be opened at all ends an
+item's scan (and is recorded too).
+"""
+
+from __future__ import annotations
+
+import logging
+from array import array
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytsk3
+
+from triage.case.writer import CaseWriter, entry_key
+from triage.evidence.containers import EvidenceError, OpenedEvidence, open_evidence
+from triage.evidence.volumes import VolumeLayout, list_volumes, open_fs
+from triage.evidence.walk import READ_CHUNK_BYTES, StreamReader, unallocated_ranges, walk_fs
+from triage.records import Entry, ScanError, Volume
+from triage.scan.engine import FileOutcome, ScanEngine
+
+log = logging.getLogger(__name__)
+
+#: a companion file (SQLite -wal) larger than this is not copied out
+COMPANION_MAX_BYTES = 256 * 1024 * 1024
+#: unallocated space is read in runs of at most this many bytes
+UNALLOC_CHUNK_BYTES = 4 * 1024 * 1024
+
+Progress = Callable[[int, int], None]  # (files done, bytes done) increments
+
+
+@dataclass
+class ItemStats:
+    evidence_id: str
+    files: int = 0
+    bytes: int = 0
+    errors: int = 0
+    skipped: int = 0  # already done in an interrupted earlier run
+    volumes: int = 0
+    file_systems: int = 0
+    status: str = "ok"  # ok, partial, failed
+    message: str = ""
+    error_messages: list[str] = field(default_factory=list)
+
+
+def _write_outcome(writer: CaseWriter, evidence_id: str, volume_id: int | None, outcome: FileOutcome,
+                   parent_id: int | None, stats: ItemStats) -> None:
+    file_id = writer.write_file(evidence_id, volume_id, outcome.result, parent_id)
+    stats.files += 1
+    stats.bytes += outcome.result.bytes_read
+    stats.errors += len(outcome.result.errors)
+    for child in outcome.children:
+        _write_outcome(writer, evidence_id, volume_id, child, file_id, stats)
+
+
+def _sibling_reader(fs: pytsk3.FS_Info, directory: str) -> Callable[[str], bytes | None]:
+    def read(name: str) -> bytes | None:
+        path = f"{directory.rstrip('/')}/{name}"
+        try:
+            f = fs.open(path)
+        except Exception:
+            return None
+        size = int(f.info.meta.size) if f.info.meta is not None else 0
+        if size <= 0 or size > COMPANION_MAX_BYTES:
+            return None
+        return bytes(f.read_random(0, size))
+
+    return read
+
+
+def _record(writer: CaseWriter, evidence_id: str, volume_id: int | None, err: ScanError, stats: ItemStats) -> None:
+    writer.record_error(evidence_id, volume_id, err)
+    stats.errors += 1
+    stats.error_messages.append(err.message)
+
+
+def scan_item(
+    path: str | Path,
+    writer: CaseWriter,
+    engine: ScanEngine,
+    evidence_id: str | None = None,
+    examiner: str | None = None,
+    progress: Progress | None = None,
+) -> ItemStats:
+    """Scan one evidence item into the case; resumes an interrupted earlier scan of it."""
+    try:
+        opened = open_evidence(path, evidence_id)
+    except EvidenceError as exc:
+        ev_id = evidence_id or Path(path).name
+        stats = ItemStats(ev_id, status="failed", message=str(exc))
+        writer.record_error(None, None, ScanError("open", str(exc), str(path)))
+        stats.errors += 1
+        return stats
+    with opened:
+        return _scan_opened(opened, writer, engine, examiner, progress)
+
+
+def _scan_opened(opened: OpenedEvidence, writer: CaseWriter, engine: ScanEngine, examiner: str | None,
+                 progress: Progress | None) -> ItemStats:
+    ev = opened.evidence
+    stats = ItemStats(ev.id)
+    resuming = writer.evidence_status(ev.id) == "scanning"
+    if not resuming:
+        writer.clear_progress(ev.id)
+    layout: VolumeLayout = list_volumes(opened.img, ev.id)
+    writer.upsert_evidence(ev, examiner, "scanning", layout.volume_system)
+    for err in layout.errors:
+        _record(writer, ev.id, None, err, stats)
+    volume_ids: dict[tuple[int, int], int] = {}
+    for vol in layout.volumes:
+        volume_ids[(vol.addr, vol.offset)] = writer.upsert_volume(vol)
+    writer.commit()
+    stats.volumes = len(layout.volumes)
+
+    for vol in layout.volumes:
+        vid = volume_ids[(vol.addr, vol.offset)]
+        if vol.fs_type:
+            stats.file_systems += 1
+            _scan_fs_volume(opened, vol, vid, writer, engine, resuming, progress, stats)
+        elif vol.kind in ("unallocated", "partition", "whole") and engine.matcher is not None \
+                and engine.options.unallocated:
+            # a gap, or a partition whose file system TSK cannot read: its bytes are still searched
+            unit = f"volume:{vol.addr}:{vol.offset}:unallocated"
+            if not writer.unit_done(ev.id, unit):
+                _scan_raw_range(opened, vol, vid, [(vol.offset, vol.length)], writer, engine, stats)
+                writer.mark_unit(ev.id, unit)
+    writer.commit()
+    if stats.file_systems == 0:
+        stats.status = "failed" if stats.files == 0 else "partial"
+        stats.message = "no file system found that The Sleuth Kit can read"
+    elif stats.errors:
+        stats.status = "partial"
+    writer.set_evidence_status(ev.id, "complete" if stats.status != "failed" else "failed")
+    return stats
+
+
+def _scan_fs_volume(opened: OpenedEvidence, vol: Volume, vid: int, writer: CaseWriter, engine: ScanEngine,
+                    resuming: bool, progress: Progress | None, stats: ItemStats) -> None:
+    ev_id = opened.evidence.id
+    try:
+        fs = open_fs(opened.img, vol.offset)
+    except Exception as exc:
+        _record(writer, ev_id, vid, ScanError("fs", f"cannot open file system: {exc}", volume_addr=vol.addr), stats)
+        return
+    walk_errors: list[ScanError] = []
+    runs: array | None = array("q") if (engine.matcher is not None and engine.options.unallocated) else None
+    entries_for_analysers: list[tuple[Entry, int | None]] = []
+    keep_entries = bool(engine.analysers)
+    for entry, reader in walk_fs(fs, vol.addr, walk_errors, runs):
+        for err in walk_errors:
+            _record(writer, ev_id, vid, err, stats)
+        walk_errors.clear()
+        key = entry_key(vol.addr, entry.inode, entry.path)
+        if keep_entries:
+            entries_for_analysers.append((entry, None))
+        if resuming and writer.is_done(ev_id, key):
+            stats.skipped += 1
+            continue
+        if reader is None or entry.size == 0:
+            outcome = engine.describe_only(entry, vol.addr) if reader is None else \
+                engine.process(entry, vol.addr, iter(()))
+        else:
+            parent_dir = entry.path.rsplit("/", 1)[0] or "/"
+            outcome = engine.process(entry, vol.addr, _chunks(reader), _sibling_reader(fs, parent_dir))
+        _write_outcome(writer, ev_id, vid, outcome, None, stats)
+        if progress is not None:
+            progress(1, outcome.result.bytes_read)
+    for err in walk_errors:
+        _record(writer, ev_id, vid, err, stats)
+    writer.commit()
+
+    if engine.analysers:
+        _run_analysers(fs, vol, vid, [e for e, _ in entries_for_analysers], writer, engine, stats)
+
+    if runs is not None:
+        unit = f"volume:{vol.addr}:{vol.offset}:unallocated"
+        if not writer.unit_done(ev_id, unit):
+            block = int(fs.info.block_size)
+            first = int(fs.info.first_block)
+            count = int(fs.info.last_block) + 1
+            ranges = [(vol.offset + s * block, n * block) for s, n in unallocated_ranges(runs, count, first)]
+            _scan_raw_range(opened, vol, vid, ranges, writer, engine, stats)
+            writer.mark_unit(ev_id, unit)
+
+
+def _chunks(reader: StreamReader) -> Iterator[bytes]:
+    return reader.chunks(READ_CHUNK_BYTES)
+
+
+def _scan_raw_range(opened: OpenedEvidence, vol: Volume, vid: int, ranges: list[tuple[int, int]],
+                    writer: CaseWriter, engine: ScanEngine, stats: ItemStats) -> None:
+    """Content-scan byte ranges of the media (absolute offsets); artefacts get volume-relative offsets."""
+    if engine.matcher is None:
+        return
+    size = opened.img.get_size()
+    from dataclasses import replace
+
+    from triage.scan.engine import aggregate_artefacts
+
+    for start, length in ranges:
+        length = max(0, min(length, size - start))
+        if length == 0:
+            continue
+        stream = engine.matcher.stream()
+        pos = start
+        try:
+            while pos < start + length:
+                n = min(UNALLOC_CHUNK_BYTES, start + length - pos)
+                data = opened.img.read(pos, n)
+                if not data:
+                    break
+                stream.feed(data)
+                pos += len(data)
+            artefacts, errors = stream.close()
+        except Exception as exc:
+            _record(writer, opened.evidence.id, vid,
+                    ScanError("unallocated", f"read failed at {pos}: {exc}", volume_addr=vol.addr, offset=pos), stats)
+            continue
+        base = start - vol.offset
+        shifted = [replace(a, offset=(a.offset or 0) + base, extra={**a.extra, "source": "unallocated"})
+                   for a in artefacts]
+        writer.write_volume_artefacts(opened.evidence.id, vid, aggregate_artefacts(shifted))
+        for err in errors:
+            _record(writer, opened.evidence.id, vid, err, stats)
+    writer.commit()
+
+
+def _run_analysers(fs: pytsk3.FS_Info, vol: Volume, vid: int, entries: list[Entry], writer: CaseWriter,
+                   engine: ScanEngine, stats: ItemStats) -> None:
+    ev_id = writer.conn.execute("SELECT evidence_id FROM volumes WHERE id = ?", (vid,)).fetchone()[0]
+
+    def read(path: str, max_bytes: int) -> bytes:
+        f = fs.open(path)
+        size = int(f.info.meta.size) if f.info.meta is not None else 0
+        return bytes(f.read_random(0, min(size, max_bytes))) if size > 0 else b""
+
+    by_path = {e.path: e for e in entries}
+    for analyser in engine.analysers:
+        try:
+            found = list(analyser.analyse(entries, read))
+        except Exception as exc:
+            _record(writer, ev_id, vid, ScanError("plugin", f"{type(exc).__name__}: {exc}", plugin=analyser.name,
+                                                  plugin_version=analyser.version, volume_addr=vol.addr), stats)
+            continue
+        for path, artefact in found:
+            owner = by_path.get(path)
+            file_id = writer.file_id(ev_id, entry_key(vol.addr, owner.inode, owner.path)) if owner else None
+            if file_id is None:
+                writer.write_volume_artefacts(ev_id, vid, [artefact])
+            else:
+                writer.write_file_artefacts(ev_id, vid, file_id, [artefact])
+    writer.commit()
