@@ -107,7 +107,7 @@ def _summary_rows(writer: CaseWriter, evidence_id: str) -> dict[str, Any]:
         "artefacts": dict(q("SELECT type, count(*) FROM artefacts WHERE evidence_id = ? GROUP BY type "
                             "ORDER BY 2 DESC")),
         "errors": q("SELECT count(*) FROM errors WHERE evidence_id = ?")[0][0],
-        "volumes": [dict(zip(("addr", "kind", "offset", "length", "fs_type", "description"), r)) for r in
+        "volume_list": [dict(zip(("addr", "kind", "offset", "length", "fs_type", "description"), r)) for r in
                     q("SELECT addr, kind, offset, length, fs_type, description FROM volumes WHERE evidence_id = ? "
                       "ORDER BY offset, addr")],
     }
@@ -142,7 +142,7 @@ def render_summary(report: dict[str, Any]) -> None:
         table.add_row("bytes read", f"{item['bytes']:,}")
         if item.get("skipped"):
             table.add_row("resumed: already done", str(item["skipped"]))
-        for v in item.get("volumes", []):
+        for v in item.get("volume_list", []):
             table.add_row(f"volume {v['addr']}", f"{v['kind']} @ {v['offset']} ({v['length']:,} bytes) "
                                                  f"{v['fs_type'] or '-'} {v['description'] or ''}")
         for rule, n in (item.get("yara_matches") or {}).items():

@@ -157,9 +157,12 @@ def list_volumes(img: pytsk3.Img_Info, evidence_id: str) -> VolumeLayout:
             if err:
                 errors.append(err)
         volumes.append(vol)
-    if not any(v.kind == "partition" for v in volumes):
-        # a table with no partitions (or garbage): try the media as one file system
-        whole = Volume(evidence_id, -1, 0, size, "whole", "partition table lists no partition", volume_system="none")
+    if not any(v.offset == 0 and v.fs_type for v in volumes):
+        # a file system at offset 0 beside a partition table: hybrid ISO9660
+        # images (isohybrid MBR, Apple partition map), or a table of garbage
+        desc = ("file system at offset 0 beside the partition table"
+                if any(v.kind == "partition" for v in volumes) else "partition table lists no partition")
+        whole = Volume(evidence_id, -1, 0, size, "whole", desc, volume_system="none")
         vol, err = _probe_fs(img, whole)
         if err is None:
             volumes.append(vol)

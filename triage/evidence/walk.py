@@ -101,8 +101,8 @@ class StreamReader:
         return bytes(self.file.read_random(offset, n, self.attr_type, self.attr_id))
 
 
-def _entry_type(f: pytsk3.File) -> str:
-    meta = f.info.meta
+def _entry_type(f: pytsk3.File, meta: object = None) -> str:
+    meta = meta if meta is not None else f.info.meta
     if meta is not None and int(meta.type) in _META_TYPES:
         return _META_TYPES[int(meta.type)]
     name = f.info.name
@@ -142,9 +142,11 @@ def _data_streams(f: pytsk3.File, runs: array | None = None) -> list[tuple[str |
     return streams
 
 
-def make_entry(f: pytsk3.File, parent: str, orphan: bool) -> Entry:
+def make_entry(f: pytsk3.File, parent: str, orphan: bool, meta_file: pytsk3.File | None = None) -> Entry:
+    """Entry from a directory listing's file; ``meta_file`` supplies the metadata
+    when the listing had none (TSK leaves deleted names without it)."""
     name_info = f.info.name
-    meta = f.info.meta
+    meta = (meta_file or f).info.meta
     name = _decode(name_info.name) if name_info is not None else ""
     path = f"{parent.rstrip('/')}/{name}" if name else parent
     name_unalloc = bool(name_info is not None and int(name_info.flags) & pytsk3.TSK_FS_NAME_FLAG_UNALLOC)
@@ -157,7 +159,7 @@ def make_entry(f: pytsk3.File, parent: str, orphan: bool) -> Entry:
         name=name,
         inode=inode,
         size=max(size, 0),
-        type=_entry_type(f),
+        type=_entry_type(f, meta),
         deleted=deleted,
         allocated=not deleted,
         mtime=_time(meta, "mtime") if meta is not None else None,
@@ -182,10 +184,29 @@ def walk_fs(
         errors.append(ScanError("walk", f"cannot open the root directory: {exc}", "/", volume_addr))
         return
     root_inode = int(fs.info.root_inum)
-    yield from _walk_dir(root, "/", {root_inode}, 0, False, volume_addr, errors, runs)
+    yield from _walk_dir(fs, root, "/", {root_inode}, 0, False, volume_addr, errors, runs)
+
+
+def _open_meta(fs: pytsk3.FS_Info, name_info: object) -> pytsk3.File | None:
+    try:
+        mf = fs.open_meta(inode=int(name_info.meta_addr))  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    meta = mf.info.meta
+    if meta is None:
+        return None
+    # NTFS records a sequence number in the name. Freeing an MFT entry bumps
+    # its sequence by one; more than that means the entry was reused by
+    # another file, whose data is not this name's
+    seq = int(getattr(name_info, "meta_seq", 0) or 0)
+    mseq = int(getattr(meta, "seq", 0) or 0)
+    if seq and mseq and mseq not in (seq, seq + 1):
+        return None
+    return mf
 
 
 def _walk_dir(
+    fs: pytsk3.FS_Info,
     directory: pytsk3.Directory,
     path: str,
     ancestors: set[int],
@@ -215,8 +236,12 @@ def _walk_dir(
         raw_name = name_info.name
         if raw_name in (b".", b"..", ".", ".."):
             continue
+        meta_file = None
+        if f.info.meta is None and int(name_info.meta_addr or 0):
+            # a deleted name whose metadata TSK did not attach: look it up by address
+            meta_file = _open_meta(fs, name_info)
         try:
-            entry = make_entry(f, path, orphan)
+            entry = make_entry(f, path, orphan, meta_file)
         except Exception as exc:
             errors.append(ScanError("walk", f"unreadable entry: {exc}", path, volume_addr))
             continue
@@ -241,13 +266,15 @@ def _walk_dir(
                     errors.append(ScanError("walk", f"cannot open directory: {exc}", entry.path, volume_addr))
                 continue
             yield from _walk_dir(
-                sub, entry.path, ancestors | {inode}, depth + 1,
+                fs, sub, entry.path, ancestors | {inode}, depth + 1,
                 orphan or entry.name == ORPHAN_DIR, volume_addr, errors, runs,
             )
             continue
-        if entry.type not in ("regular", "virtual", "unknown") or f.info.meta is None:
+        data_file = meta_file or f
+        if entry.type not in ("regular", "virtual", "unknown") or data_file.info.meta is None:
             yield entry, None
             continue
+        f = data_file
         streams = _data_streams(f, runs)
         if not streams:
             # resident or unnamed data that TSK reads through the default attribute
