@@ -111,32 +111,38 @@ def _entry_type(f: pytsk3.File, meta: object = None) -> str:
     return "unknown"
 
 
-def _data_streams(f: pytsk3.File, runs: array | None = None) -> list[tuple[str | None, int, int, int]]:
-    """(stream name or None for the default, attr type, attr id, size) of each data attribute.
+def _data_streams(f: pytsk3.File, runs: array | None = None) -> list[tuple[str | None, int, int, int, bool]]:
+    """(stream name or None for the default, attr type, attr id, size, wholly sparse) of each data attribute.
 
     When ``runs`` is given, every non-sparse block run of every attribute is
     appended to it as (first block, length) pairs: the complement is the
-    volume's unallocated space.
+    volume's unallocated space. A wholly sparse stream (NTFS ``$BadClus:$Bad``
+    spans the whole volume) has no bytes to read and is not read.
     """
-    streams: list[tuple[str | None, int, int, int]] = []
+    streams: list[tuple[str | None, int, int, int, bool]] = []
     try:
         for attr in f:
             info = attr.info
             atype = int(info.type)
-            if runs is not None and int(info.flags) & pytsk3.TSK_FS_ATTR_NONRES:
+            nonresident = bool(int(info.flags) & pytsk3.TSK_FS_ATTR_NONRES)
+            real_runs = 0
+            if nonresident:
                 for run in attr:
                     if int(run.flags) & (pytsk3.TSK_FS_ATTR_RUN_FLAG_SPARSE | pytsk3.TSK_FS_ATTR_RUN_FLAG_FILLER):
                         continue
                     if int(run.len) > 0:
-                        runs.append(int(run.addr))
-                        runs.append(int(run.len))
+                        real_runs += 1
+                        if runs is not None:
+                            runs.append(int(run.addr))
+                            runs.append(int(run.len))
             if atype not in _DATA_ATTR_TYPES:
                 continue
+            sparse = nonresident and real_runs == 0 and int(info.size) > 0
             name = _decode(info.name)
             if name in ("", "$Data"):
-                streams.append((None, atype, int(info.id), int(info.size)))
+                streams.append((None, atype, int(info.id), int(info.size), sparse))
             else:
-                streams.append((name, atype, int(info.id), int(info.size)))
+                streams.append((name, atype, int(info.id), int(info.size), sparse))
     except Exception:
         return []
     return streams
@@ -281,12 +287,12 @@ def _walk_dir(
             yield entry, (StreamReader(f, entry.size, None, None) if entry.size > 0 else None)
             continue
         default_done = False
-        for stream_name, atype, aid, asize in streams:
+        for stream_name, atype, aid, asize, sparse in streams:
             if stream_name is None:
                 if default_done:
                     continue
                 default_done = True
-                yield entry, StreamReader(f, entry.size, atype, aid)
+                yield entry, (None if sparse else StreamReader(f, entry.size, atype, aid))
             else:
                 ads = Entry(
                     path=f"{entry.path}:{stream_name}",
@@ -305,7 +311,7 @@ def _walk_dir(
                     attr_id=aid,
                     orphan=entry.orphan,
                 )
-                yield ads, StreamReader(f, asize, atype, aid)
+                yield ads, (None if sparse else StreamReader(f, asize, atype, aid))
         if not default_done:
             yield entry, None
 
