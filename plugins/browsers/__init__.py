@@ -1,0 +1,1 @@
+"""Browser history, download, form, card, login and cookie parsers."""
