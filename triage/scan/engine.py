@@ -105,7 +105,11 @@ class ScanEngine:
         self.yara = None
         if options.yara and compiled_rules is not None:
             # compiled once by the parent (triage.scan.yara.compile_rules), loaded per process
-            self.yara = compiled_rules.load()
+            self.yara = compiled_rules.load(
+                whole_file_max_bytes=options.yara_whole_max_bytes,
+                window_bytes=options.yara_window_bytes,
+                timeout=options.yara_timeout_s,
+            )
         self.matcher = None
         self.parsers: tuple[FileParser, ...] = ()
         self.analysers: tuple[Any, ...] = ()
@@ -155,13 +159,13 @@ class ScanEngine:
         akind: str | None = None
         total = 0
 
-        def start_streams() -> None:
+        def start_streams(md5: str = "") -> None:
             nonlocal yara_stream, match_stream
             if self.yara is not None:
                 from triage.scan.yara import filetype_from_magic
 
                 yara_stream = self.yara.stream(
-                    entry, filetype_from_magic(mime or "", desc or "", prefix[:64])
+                    entry, filetype_from_magic(mime or "", desc or "", prefix[:64]), md5=md5
                 )
             if self.matcher is not None:
                 match_stream = self.matcher.stream()
@@ -224,7 +228,7 @@ class ScanEngine:
         children: list[FileOutcome] = []
         try:
             if held is not None and not skip:
-                start_streams()
+                start_streams(hashes.md5)
                 for c in held:
                     self._feed(yara_stream, match_stream, c)
             held = None
