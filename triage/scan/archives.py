@@ -205,7 +205,47 @@ def _7z_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanErr
     except ImportError:
         errors.append(ScanError("archive", "7z support needs py7zr, which is not installed", parent.path))
         return
-    import io
+    import tempfile
+
+    limit = budget.limits.max_member_bytes
+
+    class _Spool(py7zr.Py7zIO):  # type: ignore[misc]
+        """Where py7zr writes one member: a private temporary file, cut at the member limit."""
+
+        def __init__(self) -> None:
+            self.file = tempfile.TemporaryFile()
+            self.written = 0
+            self.truncated = False
+
+        def write(self, s: bytes | bytearray) -> int:
+            room = limit - self.written
+            if len(s) > room:
+                self.truncated = True
+                s = s[: max(room, 0)]
+            self.file.write(s)
+            self.written += len(s)
+            return len(s)
+
+        def read(self, size: int | None = None) -> bytes:
+            return self.file.read(-1 if size is None else size)
+
+        def seek(self, offset: int, whence: int = 0) -> int:
+            return self.file.seek(offset, whence)
+
+        def flush(self) -> None:
+            self.file.flush()
+
+        def size(self) -> int:
+            return self.written
+
+    class _Factory(py7zr.WriterFactory):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.spools: dict[str, _Spool] = {}
+
+        def create(self, filename: str) -> _Spool:
+            spool = _Spool()
+            self.spools[filename] = spool
+            return spool
 
     with py7zr.SevenZipFile(path, mode="r") as sz:
         if sz.needs_password():
@@ -218,14 +258,17 @@ def _7z_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanErr
                 errors.append(ScanError("limit", f"more than {budget.limits.max_members} members; rest skipped",
                                         parent.path))
                 return
-            if info.uncompressed > budget.limits.max_member_bytes:
-                errors.append(ScanError("limit", "member too large; not expanded", f"{parent.path}!/{info.filename}"))
-                continue
-            sz.reset()
-            data = sz.read([info.filename]) or {}
-            bio = data.get(info.filename)
-            if bio is None:
-                continue
             entry = _member_entry(parent, info.filename, info.uncompressed, None)
-            yield entry, _stream(io.BufferedReader(bio) if not hasattr(bio, "read") else bio, budget, errors,
-                                 entry.path, None)
+            factory = _Factory()
+            sz.reset()
+            sz.extract(targets=[info.filename], factory=factory)
+            spool = factory.spools.get(info.filename)
+            if spool is None:
+                continue
+            if spool.truncated:
+                errors.append(ScanError("limit", f"member larger than {limit} bytes; truncated", entry.path))
+            spool.file.seek(0)
+            try:
+                yield entry, _stream(spool.file, budget, errors, entry.path, None)
+            finally:
+                spool.file.close()
