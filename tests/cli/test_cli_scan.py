@@ -155,3 +155,19 @@ def test_a_foreign_sqlite_file_is_not_used_as_a_case(tmp_path: Path) -> None:
     conn.close()
     proc = triage("scan", FIXTURES / "images/fat16_mbr.raw", "--case", db, *FAST)
     assert proc.returncode == 4 and "not a triage case database" in proc.stderr
+
+
+def test_a_read_error_in_one_file_is_recorded_and_the_scan_goes_on(tmp_path: Path) -> None:
+    # fat16_mbr.raw cut 200 sectors into /bin/blob300k.bin (its data starts at
+    # sector 88 of the partition at 1 MiB): that file's tail is unreadable
+    image = tmp_path / "cut.raw"
+    image.write_bytes((FIXTURES / "images/fat16_mbr.raw").read_bytes()[: 1024 * 1024 + (88 + 200) * 512])
+    db = tmp_path / "c.db"
+    proc = triage("scan", image, "--case", db, *FAST, "-q")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    blob = rows(db, "SELECT id, status, sha256, bytes_read, size FROM files WHERE path = '/bin/blob300k.bin'")[0]
+    assert blob["status"] == "error" and blob["sha256"] is None and blob["bytes_read"] < blob["size"]
+    err = rows(db, "SELECT stage, file_id FROM errors WHERE path = '/bin/blob300k.bin'")
+    assert [(e["stage"], e["file_id"]) for e in err] == [("read", blob["id"])]
+    readme = rows(db, "SELECT sha256 FROM files WHERE path = '/README.TXT'")[0]
+    assert readme["sha256"] == {f["path"]: f for f in load_manifest("fat16_mbr")["files"]}["/README.TXT"]["sha256"]

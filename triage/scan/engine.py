@@ -271,10 +271,12 @@ class ScanEngine:
             errors.append(ScanError("limit", f"more than {ARTEFACT_ROWS_PER_FILE_MAX} artefacts; rest dropped",
                                     entry.path))
             artefacts = artefacts[:ARTEFACT_ROWS_PER_FILE_MAX]
+        read_failed = any(e.stage == "read" for e in errors)
         result = FileResult(
             entry=entry if entry.size >= 0 else replace(entry, size=total),
             volume_addr=volume_addr,
-            hashes=hashes,
+            # hashes of a partial read would pass for the file's: only whole reads are hashed
+            hashes=None if read_failed else hashes,
             mime=mime,
             magic=desc,
             bytes_read=total,
