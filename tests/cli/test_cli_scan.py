@@ -171,3 +171,28 @@ def test_a_read_error_in_one_file_is_recorded_and_the_scan_goes_on(tmp_path: Pat
     assert [(e["stage"], e["file_id"]) for e in err] == [("read", blob["id"])]
     readme = rows(db, "SELECT sha256 FROM files WHERE path = '/README.TXT'")[0]
     assert readme["sha256"] == {f["path"]: f for f in load_manifest("fat16_mbr")["files"]}["/README.TXT"]["sha256"]
+
+
+def test_a_terminal_gets_a_progress_bar(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "triage", "scan", str(FIXTURES / "images/fat16_mbr.raw"),
+                             "--case", str(tmp_path / "c.db"), *FAST], stdout=subprocess.DEVNULL, stderr=slave,
+                            env={**os.environ, "COLUMNS": "120"})
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=120)
+    os.close(master)
+    shown = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 0
+    assert "files" in shown and "/s" in shown  # file count and MB/s
