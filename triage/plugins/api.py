@@ -37,6 +37,13 @@ class Pattern:
     regex: bytes
     max_len: int = 128
     caseless: bool = False
+    #: Optional Hyperscan-only trigger, for speed. Every match of ``regex``
+    #: must contain a match of ``prefilter`` (typically its distinctive
+    #: tail, e.g. ``@domain.tld`` of an e-mail address): the engine runs
+    #: ``regex`` itself around each place the prefilter fires. Hyperscan is
+    #: slow on a large character class with a bounded repeat ahead of the
+    #: literal that makes a pattern rare; the prefilter leaves it out.
+    prefilter: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +75,18 @@ class Hit:
     @property
     def after(self) -> bytes:
         return self.data[self.end :]
+
+    def offset_at(self, pos: int) -> int:
+        """Original-byte offset of position ``pos`` of ``data``.
+
+        For a validator whose artefact starts elsewhere than the match (a
+        sort code found before the account number, a combo line's leading
+        newline): UTF-16LE text was squeezed to one byte a character, so one
+        step in ``data`` is two bytes of the file. Exact within one run of
+        text, which is all a validator should span.
+        """
+        step = 2 if self.encoding == "utf-16le" else 1
+        return self.offset + (pos - self.start) * step
 
 
 @runtime_checkable

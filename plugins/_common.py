@@ -1,0 +1,86 @@
+"""What every shipped content scanner shares (not a plugin module).
+
+A scanner here is a small class: its ``patterns`` and, for each pattern id,
+a ``check_<id>`` method that turns a :class:`Hit` into artefacts. Shared so
+that offsets, ``raw`` and versions are filled the same way everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from triage.plugins.api import Hit, Pattern
+from triage.records import Artefact
+
+
+#: Shared Hyperscan prefilters (see Pattern.prefilter): identical ones are
+#: compiled once. Each is contained in every match of the patterns using it.
+DIGITS6 = rb"\d[ .-]?\d[ .-]?\d[ .-]?\d[ .-]?\d[ .-]?\d\b"
+BASE58_25 = rb"[1-9A-HJ-NP-Za-km-z]{25}\b"
+MRZ_LINE = rb"[A-Z0-9<]{30}\r?\n[A-Z0-9<]"
+
+
+class RegexScanner:
+    """Base of the shipped content scanners: dispatch a hit by pattern id."""
+
+    name: str = ""
+    version: str = "1.0.0"
+    kind: str = "content"
+    emits: Sequence[str] = ()
+    patterns: Sequence[Pattern] = ()
+
+    def validate(self, hit: Hit) -> Iterable[Artefact]:
+        return getattr(self, "check_" + hit.pattern_id)(hit)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.version}>"
+
+
+def artefact(
+    hit: Hit,
+    type_: str,
+    value: str,
+    *,
+    start: int | None = None,
+    end: int | None = None,
+    confidence: float = 1.0,
+    extra: dict[str, Any] | None = None,
+) -> Artefact:
+    """An artefact for ``hit.data[start:end]`` (default: the whole match).
+
+    The offset is mapped back to the original bytes (UTF-16LE aware); the
+    engine fills encoding, context and plugin name/version.
+    """
+    s = hit.start if start is None else start
+    e = hit.end if end is None else end
+    return Artefact(
+        type=type_,
+        value=value,
+        raw=hit.data[s:e].decode("latin-1"),
+        offset=hit.offset_at(s),
+        confidence=confidence,
+        extra=extra or {},
+    )
+
+
+def text(hit: Hit) -> str:
+    """The match as text (bytes are ASCII-range by pattern design)."""
+    return hit.match.decode("latin-1")
+
+
+def boring_digits(digits: str) -> bool:
+    """All one digit, or a run ascending/descending by one (mod 10)."""
+    if len(set(digits)) == 1:
+        return True
+    steps = {(ord(b) - ord(a)) % 10 for a, b in zip(digits, digits[1:])}
+    return steps == {1} or steps == {9}
+
+
+@lru_cache(maxsize=1)
+def tlds() -> frozenset[str]:
+    """IANA top-level domains, lower case, from the bundled _tlds.txt (no network)."""
+    data = resources.files("triage_plugins").joinpath("_tlds.txt").read_text("ascii")
+    return frozenset(line.strip().lower() for line in data.splitlines() if line.strip() and not line.startswith("#"))

@@ -1,0 +1,107 @@
+"""Bank accounts: IBANs (mod-97 + per-country length) and UK sort code/account pairs.
+
+UK account numbers carry no public checksum (VocaLink's modulus tables are
+licensed and not shipped), so a pair is only reported with a key word
+("sort code", "account", "a/c"...) nearby: a bare six-then-eight digit pair
+is far more often a date and a reference.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from stdnum import iban as _iban
+
+from triage.plugins.api import Hit, Pattern
+from triage.plugins.hookspecs import hookimpl
+from triage.records import Artefact
+from triage_plugins._common import DIGITS6, RegexScanner, artefact, boring_digits, text
+
+_SC = rb"\d\d[- ]?\d\d[- ]?\d\d"
+_KEY_SORT = re.compile(rb"sort[ _-]?code|\bs/c\b|\bsc\b|sortcode", re.I)
+_KEY_ACCT = re.compile(rb"\bacc(?:oun)?t?\b|\baccount\b|\ba/c\b|\bacct\b|account\s*(?:no|number|num)", re.I)
+_SORT_CODE = re.compile(r"^(\d\d)([- ]?)(\d\d)\2(\d\d)$")
+_EIGHT = re.compile(rb"^[^0-9]{1,48}\b\d{8}\b")
+
+
+def iban_ok(candidate: str) -> str | None:
+    """Compact upper-case IBAN when valid (mod 97 and country format)."""
+    try:
+        return _iban.validate(candidate)
+    except Exception:  # noqa: BLE001 - stdnum raises ValidationError subclasses
+        return None
+
+
+class Banking(RegexScanner):
+    name = "banking"
+    version = "1.0.0"
+    emits = ("iban", "uk_bank_account")
+    patterns = (
+        Pattern("iban", rb"\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)\b", max_len=48,
+                prefilter=rb"[A-Z]{2}\d\d ?[A-Z0-9]{4}"),
+        Pattern("sc_acct", rb"\b" + _SC + rb"\b[^0-9]{1,48}\b\d{8}\b", max_len=72, prefilter=DIGITS6),
+        Pattern("acct_sc", rb"\b\d{8}\b[^0-9]{1,48}\b" + _SC + rb"\b", max_len=72, prefilter=DIGITS6),
+    )
+
+    def check_iban(self, hit: Hit) -> Iterator[Artefact]:
+        raw = text(hit)
+        # cut points: the whole match, then each space boundary, longest first
+        cuts = [len(raw)] + [i for i in range(len(raw) - 1, 0, -1) if raw[i] == " "]
+        for cut in cuts:
+            value = iban_ok(raw[:cut])
+            if value:
+                yield artefact(hit, "iban", value, end=hit.start + cut, confidence=1.0,
+                               extra={"country": value[:2]})
+                return
+
+    def _pair(self, hit: Hit, sc_raw: str, acct: str, sc_start: int, acct_start: int) -> Iterator[Artefact]:
+        m = _SORT_CODE.match(sc_raw)
+        if not m:
+            return
+        sc = m.group(1) + m.group(3) + m.group(4)
+        if sc == "000000" or boring_digits(acct) or acct == "00000000":
+            return
+        # the sort-code key word must come before the sort code, on its line:
+        # a six-digit run after "account" alone is as likely a date or the
+        # digits of a NINO
+        lead = hit.data[max(0, min(sc_start, acct_start) - 48) : sc_start]
+        lead = lead[max(lead.rfind(b"\n"), lead.rfind(b"\r")) + 1 :]  # same line as the sort code
+        if not _KEY_SORT.search(lead):
+            return
+        has_acct = bool(_KEY_ACCT.search(hit.data[max(0, hit.start - 48) : hit.end]))
+        start = min(sc_start, acct_start)
+        end = max(sc_start + len(sc_raw), acct_start + 8)
+        yield artefact(
+            hit,
+            "uk_bank_account",
+            f"{sc}-{acct}",
+            start=start,
+            end=end,
+            confidence=0.9 if has_acct else 0.7,
+            extra={"sort_code": f"{sc[:2]}-{sc[2:4]}-{sc[4:]}", "account_number": acct},
+        )
+
+    def check_sc_acct(self, hit: Hit) -> Iterator[Artefact]:
+        raw = text(hit)
+        m = re.match(r"(\d\d[- ]?\d\d[- ]?\d\d)", raw)
+        assert m
+        sc_raw = m.group(1)
+        acct = raw[-8:]
+        yield from self._pair(hit, sc_raw, acct, hit.start, hit.end - 8)
+
+    def check_acct_sc(self, hit: Hit) -> Iterator[Artefact]:
+        raw = text(hit)
+        acct = raw[:8]
+        m = re.search(r"(\d\d[- ]?\d\d[- ]?\d\d)$", raw)
+        assert m
+        sc_raw = m.group(1)
+        # a sort code followed by its own account number belongs to sc_acct
+        if _EIGHT.match(hit.after):
+            return
+        yield from self._pair(hit, sc_raw, acct, hit.end - len(sc_raw), hit.start)
+
+
+@hookimpl
+def triage_plugins() -> list[object]:
+    return [Banking()]

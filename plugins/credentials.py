@@ -1,0 +1,114 @@
+"""Credentials: combo-list lines, bot tokens, webhooks and cloud/API keys.
+
+Combo lines are what stealer logs and credential dumps are made of; a
+``user:password`` line is only taken at the start of a line and with a
+password that looks like one, because ``key:value`` lines are everywhere in
+configuration and logs. API keys are taken by their vendors' fixed prefixes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from triage.plugins.api import Hit, Pattern
+from triage.plugins.hookspecs import hookimpl
+from triage.records import Artefact
+from triage_plugins._common import RegexScanner, artefact, text
+from triage_plugins.selectors import domain_ok
+
+_TOKEN_CHAR = re.compile(rb"[A-Za-z0-9_-]")
+_STOP_USERS = frozenset(
+    "http https ftp file mailto host hostname port user username login password pass pwd name id key value type "
+    "date time path url uri version status error warning info debug note subject from to cc bcc server localhost "
+    "content accept origin referer cookie server agent range location expires pragma default size count mode".split()
+)
+
+
+def _strong(pw: str) -> bool:
+    classes = sum(bool(re.search(p, pw)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
+    return classes >= 2 and not pw.isdigit() and "/" not in pw[:1] and not pw.startswith("//")
+
+
+class Credentials(RegexScanner):
+    name = "credentials"
+    version = "1.0.0"
+    emits = ("credential",)
+    patterns = (
+        Pattern(
+            "combo_email",
+            rb"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}[:;|][^\s]{4,64}[\r\n]",
+            max_len=420,
+            prefilter=rb"@[A-Za-z0-9.-]+\.[A-Za-z]{2,24}[:;|]",
+        ),
+        Pattern(
+            "combo_user",
+            rb"\b[A-Za-z0-9._-]{3,32}:[!-9;-~]{4,64}[\r\n]",
+            max_len=100,
+            prefilter=rb"[A-Za-z0-9._-]{3}:[!-9;-~]{4}",
+        ),
+        Pattern("telegram", rb"\b\d{8,10}:[A-Za-z0-9_-]{35}", max_len=46, prefilter=rb"\d:[A-Za-z0-9_-]{35}"),
+        Pattern(
+            "discord",
+            rb"https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api/webhooks/\d{17,20}/[A-Za-z0-9_-]{60,72}",
+            max_len=160,
+            prefilter=rb"discord(?:app)?\.com/api/webhooks/",
+        ),
+        Pattern("aws", rb"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", max_len=20),
+        Pattern("github", rb"\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})\b", max_len=93),
+        Pattern("slack", rb"\bxox[baprs]-[A-Za-z0-9-]{10,72}\b", max_len=78, prefilter=rb"xox[baprs]-[A-Za-z0-9-]{10}"),
+        Pattern("stripe", rb"\b[sr]k_live_[A-Za-z0-9]{24,99}\b", max_len=107, prefilter=rb"k_live_[A-Za-z0-9]{24}"),
+    )
+
+    @staticmethod
+    def _line_start(hit: Hit) -> bool:
+        return hit.before[-1:] in (b"\n", b"\r")
+
+    def check_combo_email(self, hit: Hit) -> Iterator[Artefact]:
+        if not self._line_start(hit):
+            return
+        s = text(hit).rstrip("\r\n")
+        m = re.match(r"(.+@(.+?\.[A-Za-z]{2,24}))[:;|](.+)$", s)
+        if not m or domain_ok(m.group(2).lower(), strict=False) is None:
+            return
+        user, pw = m.group(1), m.group(3)
+        yield artefact(hit, "credential", f"{user}:{pw}", end=hit.start + len(s), confidence=0.9,
+                       extra={"kind": "combo_email", "username": user, "password": pw})
+
+    def check_combo_user(self, hit: Hit) -> Iterator[Artefact]:
+        if not self._line_start(hit):
+            return
+        s = text(hit).rstrip("\r\n")
+        user, _, pw = s.partition(":")
+        if user.lower() in _STOP_USERS or user.isdigit() or not _strong(pw):
+            return
+        yield artefact(hit, "credential", f"{user}:{pw}", end=hit.start + len(s), confidence=0.4,
+                       extra={"kind": "combo_user", "username": user, "password": pw})
+
+    def _token(self, hit: Hit, kind: str, confidence: float = 0.9) -> Iterator[Artefact]:
+        if _TOKEN_CHAR.match(hit.after[:1]):
+            return  # longer than the format allows: something else
+        yield artefact(hit, "credential", text(hit), confidence=confidence, extra={"kind": kind})
+
+    def check_telegram(self, hit: Hit) -> Iterator[Artefact]:
+        yield from self._token(hit, "telegram_bot_token")
+
+    def check_discord(self, hit: Hit) -> Iterator[Artefact]:
+        yield from self._token(hit, "discord_webhook", 1.0)
+
+    def check_aws(self, hit: Hit) -> Iterator[Artefact]:
+        yield from self._token(hit, "aws_access_key_id")
+
+    def check_github(self, hit: Hit) -> Iterator[Artefact]:
+        yield from self._token(hit, "github_token")
+
+    def check_slack(self, hit: Hit) -> Iterator[Artefact]:
+        yield from self._token(hit, "slack_token")
+
+    def check_stripe(self, hit: Hit) -> Iterator[Artefact]:
+        yield from self._token(hit, "stripe_secret_key")
+
+
+@hookimpl
+def triage_plugins() -> list[object]:
+    return [Credentials()]

@@ -1,0 +1,166 @@
+"""Communication selectors: e-mail addresses, phone numbers, URLs, domains, IPv4 addresses.
+
+Selectors are what an investigator pivots on (subscriber checks, production
+orders), so precision matters more than recall: phone numbers must be valid
+for their region (libphonenumber, GB by default) and written like phone
+numbers (leading + or 0), domains must end in a real TLD (bundled IANA list,
+no network), IPv4 addresses must look like addresses and not versions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import phonenumbers
+
+from triage.plugins.api import Hit, Pattern
+from triage.plugins.hookspecs import hookimpl
+from triage.records import Artefact
+from triage_plugins._common import DIGITS6, RegexScanner, artefact, text, tlds
+
+#: TLDs that are also common file extensions: a two-label name ending in one
+#: (setup.py, README.md) is reported only with a www. or as part of a URL/e-mail.
+_EXT_LIKE = frozenset(
+    "py sh md rs pl so cc cs ps ai zip mov ml ts am pm app java rb go lu sv cx sc mk in do it is at be me no to "
+    "us id gz st bz ms mp pk".split()
+)
+_URL_TRAIL = ".,;:!?'\")]}>*"
+_VERSION_BEFORE = re.compile(rb"(?:\bv|\bver|\bversion|\brelease|\bbuild)[ .:=]*$", re.I)
+
+
+def domain_ok(name: str, *, strict: bool = True) -> str | None:
+    """Lower-case host name ending in a known TLD (trailing unknown labels cut)."""
+    if not all(lab.islower() or lab.isupper() or lab.istitle() or lab.isdigit() for lab in name.split(".") if lab):
+        return None  # "xQ.De": binary noise far more often than a host name
+    labels = name.lower().split(".")
+    known = tlds()
+    while len(labels) >= 2 and labels[-1] not in known:
+        labels.pop()
+    if len(labels) < 2 or any(not lab or lab.startswith("-") or lab.endswith("-") for lab in labels):
+        return None
+    if strict and len(labels) == 2 and labels[-1] in _EXT_LIKE:
+        return None
+    if labels[-2].isdigit() or (strict and len(labels) == 2 and len(labels[0]) < 3 and len(labels[1]) == 2):
+        return None
+    return ".".join(labels)
+
+
+class Selectors(RegexScanner):
+    name = "selectors"
+    version = "1.0.0"
+    emits = ("email", "phone", "url", "domain", "ip_address")
+    patterns = (
+        Pattern(
+            "email",
+            rb"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,6}\.[A-Za-z]{2,24}\b",
+            max_len=520,
+            prefilter=rb"@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,6}\.[A-Za-z]{2,24}\b",
+        ),
+        Pattern(
+            "phone",
+            rb"(?:\+\d{1,3}[ .-]?(?:\(0\)[ .-]?)?|\(0\d{1,4}\)[ .-]?|\b0)\d{1,5}(?:[ .-]?\d{2,5}){1,4}\b",
+            max_len=40,
+            prefilter=DIGITS6,
+        ),
+        Pattern(
+            "url",
+            rb"\b(?:https?|ftp)://[^\s\"'<>\x00-\x1f\x7f-\xff]{1,500}[\s\"'<>\x00-\x1f\x7f-\xff]",
+            max_len=520,
+            caseless=True,
+            prefilter=rb"://",
+        ),
+        Pattern(
+            "domain",
+            rb"\b(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}\b",
+            max_len=600,
+            prefilter=rb"[A-Za-z0-9]\.[A-Za-z]{2,24}\b",
+        ),
+        Pattern("ipv4", rb"\b(?:\d{1,3}\.){3}\d{1,3}\b", max_len=15, prefilter=rb"\.\d{1,3}\.\d{1,3}\b"),
+    )
+
+    def check_email(self, hit: Hit) -> Iterator[Artefact]:
+        s = text(hit)
+        local, _, domain = s.rpartition("@")
+        local = local.lstrip(".")
+        if not local or local.endswith(".") or ".." in local or ".." in domain:
+            return
+        dom = domain_ok(domain.lower(), strict=False)
+        if dom is None or dom != domain.lower():
+            return
+        start = hit.end - len(local) - 1 - len(domain)
+        yield artefact(hit, "email", f"{local}@{dom}".lower(), start=start)
+
+    def check_phone(self, hit: Hit) -> Iterator[Artefact]:
+        s = text(hit)
+        before = hit.before[-2:]
+        if before[-1:].isdigit() or (len(before) == 2 and before[:1].isdigit() and before[1:] in b".-"):
+            return  # tail of a longer number
+        if hit.after[:1] in (b"-", b".") and hit.after[1:2].isdigit():
+            return
+        ndigits = sum(c.isdigit() for c in s)
+        if not 9 <= ndigits <= 15:
+            return
+        try:
+            num = phonenumbers.parse(s, "GB")
+        except phonenumbers.NumberParseException:
+            return
+        if not phonenumbers.is_valid_number(num):
+            return
+        e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+        yield artefact(hit, "phone", e164, confidence=0.8,
+                       extra={"region": phonenumbers.region_code_for_country_code(num.country_code)})
+
+    def check_url(self, hit: Hit) -> Iterator[Artefact]:
+        s = text(hit)[:-1]  # the terminator
+        while s and s[-1] in _URL_TRAIL:
+            if s[-1] == ")" and s.count("(") >= s.count(")"):
+                break
+            s = s[:-1]
+        scheme, _, rest = s.partition("://")
+        host = re.split(r"[/?#]", rest, maxsplit=1)[0].rpartition("@")[2]
+        host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+        if not host:
+            return
+        if not (domain_ok(host.lower(), strict=False) or _ipv4_ok(host) or host.lower() == "localhost"):
+            return
+        yield artefact(hit, "url", s, end=hit.start + len(s), extra={"scheme": scheme.lower(), "host": host.lower()})
+
+    def check_domain(self, hit: Hit) -> Iterator[Artefact]:
+        s = text(hit)
+        if hit.before[-1:] in (b"-",) or hit.after[:1] == b"-":
+            return
+        dom = domain_ok(s)
+        if dom is None:
+            return
+        yield artefact(hit, "domain", dom, end=hit.start + len(dom), confidence=0.6)
+
+    def check_ipv4(self, hit: Hit) -> Iterator[Artefact]:
+        s = text(hit)
+        before, after = hit.before, hit.after
+        if before[-1:] == b"." or (after[:1] == b"." and after[1:2].isdigit()):
+            return  # 1.2.3.4.5: an OID or version, not an address
+        if _VERSION_BEFORE.search(before[-16:]):
+            return
+        if not _ipv4_ok(s):
+            return
+        yield artefact(hit, "ip_address", s, confidence=0.7, extra={"version": 4, "private": _private(s)})
+
+
+def _ipv4_ok(s: str) -> bool:
+    parts = s.split(".")
+    if len(parts) != 4 or not all(p.isdigit() and len(p) <= 3 for p in parts):
+        return False
+    if any(len(p) > 1 and p[0] == "0" for p in parts) or any(int(p) > 255 for p in parts):
+        return False
+    return s != "0.0.0.0"
+
+
+def _private(s: str) -> bool:
+    a, b = (int(x) for x in s.split(".")[:2])
+    return a == 10 or a == 127 or (a == 172 and 16 <= b <= 31) or (a == 192 and b == 168) or (a == 169 and b == 254)
+
+
+@hookimpl
+def triage_plugins() -> list[object]:
+    return [Selectors()]

@@ -1,0 +1,45 @@
+"""IBANs (published examples, generated, near misses) and UK sort code/account pairs."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stdnum import iban
+
+from tests.plugins.conftest import values
+
+PUBLISHED = ["GB82WEST12345698765432", "DE89370400440532013000", "GB29NWBK60161331926819",
+             "FR1420041010050500013M02606", "NL91ABNA0417164300", "ES9121000418450200051332", "BE71096123456769"]
+
+
+def test_published_examples_compact_and_grouped(scan) -> None:
+    data = " ".join(PUBLISHED).encode() + b"\nIBAN: GB82 WEST 1234 5698 7654 32 ok\n"
+    assert values(scan(data), "iban") == PUBLISHED + ["GB82WEST12345698765432"]
+
+
+def test_grouped_iban_followed_by_words(scan) -> None:
+    assert values(scan(b"to GB82 WEST 1234 5698 7654 32 REF 1234\n"), "iban") == ["GB82WEST12345698765432"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=4, max_size=4), st.text("0123456789", min_size=14, max_size=14),
+       st.integers(0, 13))
+def test_random_gb_ibans_and_near_misses(scan, bank, digits, pos) -> None:
+    body = bank + digits
+    value = "GB" + iban.calc_check_digits("GB00" + body) + body
+    assert iban.is_valid(value)
+    assert values(scan(b"iban " + value.encode() + b"\n"), "iban") == [value]
+    i = 8 + pos
+    bad = value[:i] + str((int(value[i]) + 1) % 10) + value[i + 1 :]
+    assert values(scan(b"iban " + bad.encode() + b"\n"), "iban") == []
+
+
+def test_uk_account_with_key_words(scan) -> None:
+    data = (b"Sort code: 40-47-84  Account number: 71234568\n"
+            b"a/c 70872490 sort code 20 00 00\n"
+            b"dates 12-05-19 and 20190512 mean nothing\n"
+            b"account holder JG 10 37 59 A\n")
+    arts = [a for a in scan(data) if a.type == "uk_bank_account"]
+    assert [a.value for a in arts] == ["404784-71234568", "200000-70872490"]
+    assert arts[0].extra == {"sort_code": "40-47-84", "account_number": "71234568"}
+    assert arts[0].offset == data.index(b"40-47-84")

@@ -1,0 +1,178 @@
+"""The multi-pattern engine: chunking, UTF-16LE, isolation, engines agree, bounded memory."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+
+from tests.plugins.conftest import ENGINES, values
+from triage.plugins.api import Hit, Pattern
+from triage.plugins.manager import discover
+from triage.plugins.matcher import ContentMatcher, MatchStream, escape_bytes, hyperscan_available
+from triage.records import Artefact
+
+EXPECTED_SCANNERS = {"cards", "banking", "identity", "selectors", "credentials", "bitcoin", "ethereum",
+                     "litecoin", "tron", "monero", "bip39", "crypto_keys"}
+
+SAMPLE = (
+    b"junk \x00\x01 card 4111 1111 1111 1111 then IBAN GB82 WEST 1234 5698 7654 32.\n"
+    b"mail bob.smith@example.co.uk, visit https://www.example.org/a?b=c.\n"
+    b"BTC bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4 and 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa\n"
+    b"victim@example.com:Summer2024!\n"
+    b"NINO JG103759A phone 020 7946 0018 ip 203.0.113.45\n"
+)
+
+
+def _key(arts: list[Artefact]) -> list[tuple]:
+    return [(a.type, a.value, a.offset, a.encoding) for a in arts]
+
+
+def test_discover_includes_every_shipped_scanner(scanners) -> None:
+    names = {s.name for s in scanners}
+    assert EXPECTED_SCANNERS <= names
+    for s in scanners:
+        if s.name in EXPECTED_SCANNERS:
+            assert s.kind == "content" and s.emits and s.patterns
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("chunk", [1, 7, 4096, 1 << 20])
+def test_chunk_size_does_not_change_results(scan, engine: str, chunk: int) -> None:
+    data = os.urandom(3000) + SAMPLE + os.urandom(5000) + SAMPLE
+    ref = _key(scan(data, engine=engine, chunk=1 << 20))
+    assert _key(scan(data, engine=engine, chunk=chunk)) == ref
+    assert ("payment_card", "4111111111111111", 3000 + SAMPLE.index(b"4111"), "ascii") in ref
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_hit_spanning_a_chunk_boundary(scan, engine: str) -> None:
+    data = b"x" * 100 + b" 4111111111111111 " + b"y" * 100
+    for cut in range(100, 120):
+        st_arts = []
+        m = ContentMatcher([s for s in discover(entry_points=False).scanners if s.name == "cards"], engine=engine)
+        st = m.stream()
+        st.feed(data[:cut])
+        st.feed(data[cut:])
+        st_arts, errs = st.close()
+        assert [(a.value, a.offset) for a in st_arts] == [("4111111111111111", 101)], cut
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_utf16le_hit_has_original_offset(scan, engine: str) -> None:
+    prefix = os.urandom(1001)
+    text = "Card: 4000 0566 5566 5556 mail a.user@example.com\r\n".encode("utf-16le")
+    data = prefix + text + b"\x00\xff" * 10
+    arts = scan(data, engine=engine, chunk=333)
+    cards = [a for a in arts if a.type == "payment_card"]
+    assert [(a.value, a.offset, a.encoding) for a in cards] == [
+        ("4000056655665556", 1001 + text.index("4".encode("utf-16le")), "utf-16le")
+    ]
+    assert cards[0].raw == "4000 0566 5566 5556"
+    assert "a.user@example.com" in values(arts, "email")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_long_utf16_run_across_many_chunks(scan, engine: str) -> None:
+    body = ("lorem ipsum " * 5000 + " 4111111111111111 " + "dolor " * 3000).encode("utf-16le")
+    arts = scan(b"\x01\x02\x03" + body, engine=engine, chunk=65536)
+    cards = [a for a in arts if a.type == "payment_card"]
+    assert len(cards) == 1 and cards[0].encoding == "utf-16le"
+    assert cards[0].offset == 3 + body.index("4111".encode("utf-16le"))
+
+
+class _Boom:
+    name = "boom"
+    version = "0.1"
+    kind = "content"
+    emits = ("payment_card",)
+    patterns = (Pattern("digits", rb"\b\d{16}\b", max_len=16),)
+
+    def validate(self, hit: Hit):
+        raise RuntimeError("validator bug")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_raising_validator_becomes_scan_error_others_go_on(scanners, engine: str) -> None:
+    m = ContentMatcher([_Boom(), *scanners], engine=engine)
+    st = m.stream()
+    st.feed(b"card 4111111111111111 and 5555555555554444\n")
+    arts, errs = st.close()
+    assert {a.value for a in arts if a.type == "payment_card"} == {"4111111111111111", "5555555555554444"}
+    assert len(errs) == 2
+    assert all(e.stage == "plugin" and e.plugin == "boom" and e.plugin_version == "0.1" for e in errs)
+    assert "validator bug" in errs[0].message and errs[0].offset == 5
+
+
+def test_broken_pattern_drops_only_its_scanner(scanners) -> None:
+    class Bad(_Boom):
+        name = "bad"
+        patterns = (Pattern("x", rb"(unclosed", max_len=4),)
+
+    m = ContentMatcher([Bad(), *scanners])
+    assert [e.plugin for e in m.errors] == ["bad"]
+    st = m.stream()
+    st.feed(b"4111111111111111\n")
+    assert values(st.close()[0], "payment_card") == ["4111111111111111"]
+
+
+@pytest.mark.skipif(not hyperscan_available(), reason="hyperscan not installed")
+def test_python_fallback_matches_hyperscan(scan) -> None:
+    rnd = random.Random(7)
+    parts = []
+    for _ in range(200):
+        parts.append(os.urandom(rnd.randrange(0, 300)))
+        parts.append(SAMPLE)
+        parts.append(SAMPLE.decode().encode("utf-16le"))
+    data = b"".join(parts)
+    hs = _key(scan(data, engine="hyperscan", chunk=10_000))
+    py = _key(scan(data, engine="python", chunk=10_000))
+    assert hs == py
+    assert len(hs) > 2000
+
+
+def test_env_var_forces_python_engine(monkeypatch, scanners) -> None:
+    monkeypatch.setenv("TRIAGE_NO_HYPERSCAN", "1")
+    assert ContentMatcher(scanners).engine == "python"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_overlapping_candidates_are_deduplicated(scan, engine: str) -> None:
+    # one card reported once, not once per overlapping digit window
+    arts = scan(b"xx 4111-1111-1111-1111 yy 4111111111111111\n", engine=engine)
+    assert values(arts, "payment_card") == ["4111111111111111", "4111111111111111"]
+    assert len({a.offset for a in arts if a.type == "payment_card"}) == 2
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_memory_stays_bounded(scanners, engine: str) -> None:
+    m = ContentMatcher(scanners, engine=engine)
+    st: MatchStream = m.stream()
+    block = os.urandom(1 << 20)
+    for _ in range(6):
+        st.feed(block)
+    assert len(st.raw.buf) < 2 << 20
+    assert st.u16 is not None and len(st.u16.buf) < 1 << 20
+    st.close()
+
+
+def test_context_is_escaped_and_short(scan) -> None:
+    arts = scan(b"\x00" * 200 + b"card 4111111111111111 \xff\n" + b"z" * 300)
+    card = next(a for a in arts if a.type == "payment_card")
+    before, _, rest = card.context.partition("[")
+    hit, _, after = rest.partition("]")
+    assert hit == "4111111111111111"
+    assert len(before) <= 80 and len(after) <= 80
+    assert "\\x00" in before and "\\xff" in after
+    assert card.plugin == "cards" and card.plugin_version
+
+
+def test_escape_bytes() -> None:
+    assert escape_bytes(b"a\\b\x00\n") == "a\\x5cb\\x00\\x0a"
+
+
+def test_virtual_newline_gives_line_start_at_offset_zero(scan) -> None:
+    arts = scan(b"first@example.com:Passw0rd!")
+    cred = [a for a in arts if a.type == "credential"]
+    assert [(a.value, a.offset) for a in cred] == [("first@example.com:Passw0rd!", 0)]

@@ -1,0 +1,41 @@
+"""E-mail, phone (libphonenumber, GB), URL, domain (bundled TLDs), IPv4."""
+
+from __future__ import annotations
+
+from tests.plugins.conftest import values
+from triage_plugins.selectors import domain_ok
+
+
+def test_email(scan) -> None:
+    data = b"Mail Bob.Smith+x@Example.CO.UK or a@b.c or x@localhost or fraud.team@example-phish.com.\n"
+    assert values(scan(data), "email") == ["bob.smith+x@example.co.uk", "fraud.team@example-phish.com"]
+
+
+def test_phone_numbers(scan) -> None:
+    data = (b"call 07912 345678 or +44 20 7946 0018 or (020) 7946 0018 or +1 212-555-0123; "
+            b"not 0123 or 4111111111111111 or 2024-01-02\n")
+    assert values(scan(data), "phone") == ["+447912345678", "+442079460018", "+442079460018", "+12125550123"]
+
+
+def test_url_trimmed(scan) -> None:
+    data = b'see https://secure-verify.example-bank.co.uk/login?session=abc. and (http://example.org/a_(b)) "ftp://files.example.com/x"\n'
+    assert values(scan(data), "url") == [
+        "https://secure-verify.example-bank.co.uk/login?session=abc",
+        "http://example.org/a_(b)",
+        "ftp://files.example.com/x",
+    ]
+
+
+def test_domains(scan) -> None:
+    data = b"visit www.Example.co.uk or example.com, not setup.py nor image.jpg nor a.b or XyZ.De\n"
+    assert values(scan(data), "domain") == ["example.com", "www.example.co.uk"] or values(
+        scan(data), "domain") == ["www.example.co.uk", "example.com"]
+    assert domain_ok("www.example.com.backup") == "www.example.com"
+    assert domain_ok("setup.py") is None and domain_ok("www.python.py") == "www.python.py"
+
+
+def test_ipv4(scan) -> None:
+    data = b"from 203.0.113.45 and 10.0.0.1; not 256.1.1.1, 01.2.3.4, 0.0.0.0, v1.2.3.4, version 2.0.1.3, 1.2.3.4.5\n"
+    arts = [a for a in scan(data) if a.type == "ip_address"]
+    assert [a.value for a in arts] == ["203.0.113.45", "10.0.0.1"]
+    assert arts[1].extra["private"] is True

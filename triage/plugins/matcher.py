@@ -1,0 +1,706 @@
+"""The multi-pattern engine that runs every content scanner over a byte stream.
+
+Why it is built this way:
+
+* **One pass, all patterns.** Every scanner's :class:`~triage.plugins.api.Pattern`
+  is compiled once into a single Hyperscan database in streaming mode, so a
+  file's bytes are looked at once however many scanners are enabled, and a
+  match spanning two chunks is still found.
+* **Hyperscan finds *where*, Python ``re`` says *what*.** Hyperscan reports
+  only end offsets (start-of-match tracking does not compile for patterns with
+  large bounded repeats, and it would report every end of ``\\d{13,19}``).
+  Each reported end marks a region; the pattern's Python regex is run over
+  that small region with ``finditer`` (leftmost-first, non-overlapping, resumed
+  after the previous match of the same pattern). The candidates are therefore
+  exactly those a pure-Python scan of the whole stream would give, which is
+  what the fallback engine (no Hyperscan, or ``TRIAGE_NO_HYPERSCAN=1``) does.
+  Overlapping candidates of one pattern are deduplicated by construction.
+* **Deferred validation.** A candidate is validated only once the stream has
+  gone ``max_len + HIT_CONTEXT_BYTES`` past it (or at :meth:`MatchStream.close`),
+  so the validator always sees its full context and no longer match can
+  still appear. The rolling buffer keeps only what pending candidates need:
+  memory is bounded whatever the stream size.
+* **UTF-16LE.** A reserved Hyperscan pattern reports the end of every run of
+  at least six ``<printable>\\x00`` pairs (one callback per run, not per
+  character). The run is squeezed to 8-bit (``buf[a:b:2]``, no per-byte
+  Python) and fed to a second lane that runs the same patterns; a segment map
+  turns positions back into original offsets. Runs are joined by ``\\n`` so
+  patterns cannot join unrelated strings. Long runs crossing chunk
+  boundaries are fed piecewise and stay contiguous.
+* **Virtual newlines.** Each lane starts and ends with a virtual ``\\n`` so
+  line-anchored patterns (combo lists) work on a file's first and last line
+  without ``^``/``$`` (whose meaning differs between the engines and chunks).
+* **Isolation.** A validator that raises becomes a :class:`ScanError`; the
+  other scanners go on.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from triage.plugins.api import HIT_CONTEXT_BYTES, ContentScanner, Hit, Pattern
+from triage.records import Artefact, ScanError
+
+try:  # pragma: no cover - exercised by whichever engine is present
+    import hyperscan as _hs
+except Exception:  # noqa: BLE001 - any import failure means "no hyperscan"
+    _hs = None
+
+#: Printable UTF-16LE code units (plus tab, CR, LF) that make a "run".
+_U16_CHARS = rb"\t\n\r\x20-\x7e"
+#: Hyperscan pattern reporting once at the end of each run of >= 6 pairs.
+_U16_RUN_END = rb"(?:[" + _U16_CHARS + rb"]\x00){6}(?:[^" + _U16_CHARS + rb"]|[" + _U16_CHARS + rb"][^\x00])"
+#: Python pattern for the fallback engine's run search.
+_U16_RUN = re.compile(rb"(?:[" + _U16_CHARS + rb"]\x00){6,}")
+#: Reversed run: matched on a reversed slice to find where a run began.
+_U16_REV = re.compile(rb"(?:\x00[" + _U16_CHARS + rb"])+")
+_U16_PAIRS = re.compile(rb"(?:[" + _U16_CHARS + rb"]\x00)+")
+_U16_MIN_PAIRS = 6
+
+#: Validate lazily: a lane processes its pending work once this many new
+#: bytes have arrived (or at close), so tiny chunks cost no regex passes.
+PROCESS_EVERY = 256 * 1024
+#: Errors kept per scanner per stream; the rest are counted in one last error.
+MAX_ERRORS_PER_SCANNER = 10
+#: Characters of escaped context kept on each side of a hit.
+CONTEXT_CHARS = 80
+
+#: Printable ASCII stays; every other byte (and the backslash) is ``\\xNN``,
+#: so every escape is exactly four characters and can be cut around.
+_ESC_TABLE = {b: f"\\x{b:02x}" for b in range(256) if not (0x20 <= b < 0x7F) or b == 0x5C}
+
+
+def escape_bytes(data: bytes) -> str:
+    """Printable ASCII as is, everything else (and ``\\``) as ``\\xNN``."""
+    return data.decode("latin-1").translate(_ESC_TABLE)
+
+
+def _esc_side(data: bytes, tail: bool) -> str:
+    """Escaped ``data`` cut to CONTEXT_CHARS, never inside an escape."""
+    full = escape_bytes(data)
+    n = len(full)
+    if n <= CONTEXT_CHARS:
+        return full
+    cut = n - CONTEXT_CHARS if tail else CONTEXT_CHARS
+    j = full.rfind("\\", max(0, cut - 3), cut)
+    if j != -1 and j + 4 > cut:
+        cut = j + 4 if tail else j
+    return full[cut:] if tail else full[:cut]
+
+
+def _context(data: bytes, start: int, end: int) -> str:
+    """``before[match]after``, escaped, at most CONTEXT_CHARS each side."""
+    before = _esc_side(data[max(0, start - CONTEXT_CHARS) : start], True)
+    after = _esc_side(data[end : end + CONTEXT_CHARS], False)
+    return f"{before}[{escape_bytes(data[start:end][:256])}]{after}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Pat:
+    """One compiled pattern and the scanner that owns it."""
+
+    scanner: int
+    pattern: Pattern
+    rx: re.Pattern[bytes]
+    max_len: int
+
+
+def _python_regex(p: Pattern) -> re.Pattern[bytes]:
+    return re.compile(p.regex, re.IGNORECASE if p.caseless else 0)
+
+
+def hyperscan_available() -> bool:
+    """True when the Hyperscan engine will be used by default."""
+    return _hs is not None and os.environ.get("TRIAGE_NO_HYPERSCAN", "") not in ("1", "true", "yes")
+
+
+class ContentMatcher:
+    """All content scanners' patterns, compiled once; make a stream per file.
+
+    ``engine`` forces ``"hyperscan"`` or ``"python"``; by default Hyperscan is
+    used when importable and ``TRIAGE_NO_HYPERSCAN`` is not set. Patterns that
+    fail to compile drop their scanner (recorded in :attr:`errors`), never the
+    whole matcher: one bad plugin must not hide the others' findings.
+    """
+
+    def __init__(self, scanners: Sequence[ContentScanner], *, utf16: bool = True, engine: str | None = None) -> None:
+        self.utf16 = utf16
+        self.errors: list[ScanError] = []
+        if engine is None:
+            engine = "hyperscan" if hyperscan_available() else "python"
+        if engine == "hyperscan" and _hs is None:
+            raise RuntimeError("hyperscan engine requested but hyperscan is not importable")
+        if engine not in ("hyperscan", "python"):
+            raise ValueError(f"unknown engine {engine!r}")
+        self.engine = engine
+        self.scanners: list[ContentScanner] = []
+        self._pats: list[_Pat] = []
+        for scanner in scanners:
+            try:
+                compiled = []
+                for p in scanner.patterns:
+                    rx = _python_regex(p)
+                    if rx.match(b""):
+                        raise ValueError(f"pattern {p.id!r} matches the empty string")
+                    compiled.append((p, rx))
+            except Exception as exc:  # noqa: BLE001 - a broken plugin is recorded, not fatal
+                self._error(scanner, f"pattern does not compile: {type(exc).__name__}: {exc}")
+                continue
+            idx = len(self.scanners)
+            self.scanners.append(scanner)
+            for p, rx in compiled:
+                self._pats.append(_Pat(idx, p, rx, max(1, int(p.max_len))))
+        self._db = None
+        self._hs_targets: list[tuple[int, ...]] = []
+        self._u16_hid = -1
+        if engine == "hyperscan":
+            self._compile_hyperscan()
+        self._lock = threading.Lock()
+        self.max_len = max((p.max_len for p in self._pats), default=1)
+
+    def _error(self, scanner: ContentScanner, message: str) -> None:
+        self.errors.append(
+            ScanError(
+                stage="plugin",
+                message=message,
+                plugin=getattr(scanner, "name", "?"),
+                plugin_version=getattr(scanner, "version", "?"),
+            )
+        )
+
+    def _hs_flags(self, p: Pattern) -> int:
+        assert _hs is not None
+        return _hs.HS_FLAG_CASELESS if p.caseless else 0
+
+    def _try_compile(self, pats: list[_Pat]) -> object:
+        """One database; identical prefilters share one expression (one callback)."""
+        assert _hs is not None
+        key_to_id: dict[tuple[bytes, bool], int] = {}
+        exprs: list[bytes] = []
+        flags: list[int] = []
+        targets: list[tuple[int, ...]] = []
+        for pid, p in enumerate(pats):
+            key = (p.pattern.prefilter or p.pattern.regex, p.pattern.caseless)
+            hid = key_to_id.get(key)
+            if hid is None:
+                hid = key_to_id[key] = len(exprs)
+                exprs.append(key[0])
+                flags.append(self._hs_flags(p.pattern))
+                targets.append(())
+            targets[hid] = (*targets[hid], pid)
+        if self.utf16:
+            exprs.append(_U16_RUN_END)
+            flags.append(0)
+        db = _hs.Database(mode=_hs.HS_MODE_STREAM)
+        db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
+        self._hs_targets = targets
+        self._u16_hid = len(targets)
+        return db
+
+    def _compile_hyperscan(self) -> None:
+        assert _hs is not None
+        try:
+            self._db = self._try_compile(self._pats)
+            return
+        except Exception:  # noqa: BLE001 - find the culprit(s) below
+            pass
+        bad_scanners: set[int] = set()
+        for p in self._pats:
+            try:
+                db = _hs.Database(mode=_hs.HS_MODE_STREAM)
+                db.compile(
+                    expressions=[p.pattern.prefilter or p.pattern.regex],
+                    ids=[0],
+                    elements=1,
+                    flags=[self._hs_flags(p.pattern)],
+                )
+            except Exception as exc:  # noqa: BLE001
+                if p.scanner not in bad_scanners:
+                    self._error(self.scanners[p.scanner], f"pattern {p.pattern.id!r} rejected by hyperscan: {exc}")
+                bad_scanners.add(p.scanner)
+        self._pats = [p for p in self._pats if p.scanner not in bad_scanners]
+        self._db = self._try_compile(self._pats)
+
+    def stream(self) -> MatchStream:
+        """A new stream for one file (or one run of unallocated space)."""
+        return MatchStream(self)
+
+
+def _hs_callback(pid: int, _from: int, to: int, _flags: int, events: list[tuple[int, int]]) -> None:
+    events.append((pid, to))
+
+
+class _Lane:
+    """One byte stream (the file's bytes, or its squeezed UTF-16LE text).
+
+    Positions are lane positions: position 0 is the virtual leading newline.
+    """
+
+    def __init__(
+        self,
+        owner: MatchStream,
+        encoding: str,
+        to_offset: Callable[[int], int],
+    ) -> None:
+        m = owner.matcher
+        self.owner = owner
+        self.m = m
+        self.pats = m._pats
+        self.encoding = encoding
+        self.to_offset = to_offset
+        self.buf = bytearray()
+        self.base = 0  # lane position of buf[0]
+        self.pos = 0  # lane position just past the last byte fed
+        self.processed_at = 0
+        self.events: list[tuple[int, int]] = []
+        self.resume = [0] * len(self.pats)
+        self.hs_stream = None
+        if m._db is not None:
+            self.hs_stream = m._db.stream(match_event_handler=_hs_callback, context=self.events)
+            self.hs_stream.__enter__()
+            self.scratch = m._db.scratch.clone()  # type: ignore[attr-defined]
+        self.closed = False
+
+    # -- feeding -----------------------------------------------------------
+    def feed(self, data: bytes) -> None:
+        if not data:
+            return
+        if self.hs_stream is not None:
+            self.hs_stream.scan(data, scratch=self.scratch)
+        self.buf += data
+        self.pos += len(data)
+        if self.pos - self.processed_at >= PROCESS_EVERY:
+            self.process(final=False)
+
+    def finish(self) -> None:
+        """Virtual trailing newline, end the Hyperscan stream, process all."""
+        self.feed_tail()
+        if self.hs_stream is not None:
+            with self.m._lock:  # close() uses the database's own scratch
+                self.hs_stream.close()
+            self.hs_stream = None
+        self.process(final=True)
+        self.closed = True
+
+    def feed_tail(self) -> None:
+        if self.hs_stream is not None:
+            self.hs_stream.scan(b"\n", scratch=self.scratch)
+        self.buf += b"\n"
+        self.pos += 1
+
+    # -- processing ----------------------------------------------------------
+    def process(self, final: bool) -> None:
+        """Turn ready events into candidates, validate them, trim the buffer.
+
+        The raw lane also drives UTF-16LE detection here: run ends are
+        Hyperscan events (handled inside :meth:`_candidates_hs`), and a run
+        still open at the end of the data is fed on at once, so the buffer
+        never has to hold a long run.
+        """
+        self.processed_at = self.pos
+        owner = self.owner
+        drives_u16 = self is owner.raw and owner.u16 is not None
+        if self.m._db is not None:
+            candidates = self._candidates_hs(final)
+            if drives_u16:
+                owner._u16_tail(final)
+        else:
+            if drives_u16:
+                owner._py_u16_scan(final)
+            candidates = self._candidates_py(final)
+        if candidates:
+            self._validate(candidates)
+        self._trim()
+
+    def _candidates_hs(self, final: bool) -> list[tuple[int, int, int]]:
+        events = self.events
+        if not events:
+            return []
+        pats = self.pats
+        pos = self.pos
+        u16_hid = self.m._u16_hid
+        ready: dict[int, list[int]] = {}
+        keep: list[tuple[int, int]] = []
+        u16_ends: list[int] = []
+        targets = self.m._hs_targets
+        for ev in events:
+            hid, end = ev
+            if hid == u16_hid:
+                u16_ends.append(end)
+                continue
+            waiting = False
+            for pid in targets[hid]:
+                if final or end + pats[pid].max_len + HIT_CONTEXT_BYTES <= pos:
+                    lst = ready.get(pid)
+                    if lst is None:
+                        ready[pid] = [end]
+                    else:
+                        lst.append(end)
+                else:
+                    waiting = True
+            if waiting:
+                keep.append(ev)
+        events[:] = keep  # same list object: the Hyperscan callback appends to it
+        if u16_ends:
+            self.owner._u16_runs(u16_ends)
+        out: list[tuple[int, int, int]] = []
+        buf = self.buf
+        base = self.base
+        for pid, ends in ready.items():
+            ends.sort()
+            p = pats[pid]
+            ml = p.max_len
+            finditer = p.rx.finditer
+            resume = self.resume[pid]
+            i = 0
+            n = len(ends)
+            while i < n:
+                lo = ends[i] - ml - 1
+                last = ends[i]
+                i += 1
+                while i < n and ends[i] - ml - 1 <= last + ml + 1:
+                    last = ends[i]
+                    i += 1
+                hi = min(pos, last + ml + 1)
+                start = max(lo, resume, base)
+                if start >= last:
+                    continue
+                for mt in finditer(buf, start - base, hi - base):
+                    s = mt.start() + base
+                    if s >= last:
+                        break
+                    e = mt.end() + base
+                    if e == s:
+                        continue
+                    resume = e
+                    out.append((pid, s, e))
+            self.resume[pid] = resume
+        return out
+
+    def _candidates_py(self, final: bool) -> list[tuple[int, int, int]]:
+        out: list[tuple[int, int, int]] = []
+        buf = self.buf
+        base = self.base
+        pos = self.pos
+        for pid, p in enumerate(self.pats):
+            frontier = pos if final else pos - p.max_len - 1 - HIT_CONTEXT_BYTES
+            resume = max(self.resume[pid], base)
+            if resume >= frontier:
+                continue
+            nxt = frontier
+            for mt in p.rx.finditer(buf, resume - base, pos - base):
+                s = mt.start() + base
+                if s > frontier:
+                    nxt = s
+                    break
+                e = mt.end() + base
+                if e == s:
+                    continue
+                resume = e
+                out.append((pid, s, e))
+            self.resume[pid] = max(resume, min(nxt, frontier + 1))
+        return out
+
+    def _trim(self) -> None:
+        margin = self.m.max_len + 2 * HIT_CONTEXT_BYTES + 2
+        keep_from = self.pos - margin
+        if self.events:
+            keep_from = min(keep_from, min(e for _, e in self.events) - margin)
+        keep_from = min(keep_from, self.owner._lane_keep_from(self))
+        cut = keep_from - self.base
+        if cut > 0:
+            del self.buf[:cut]
+            self.base += cut
+
+    # -- validation ----------------------------------------------------------
+    def _validate(self, candidates: list[tuple[int, int, int]]) -> None:
+        owner = self.owner
+        pats = self.pats
+        scanners = self.m.scanners
+        buf = self.buf
+        base = self.base
+        enc = self.encoding
+        to_offset = self.to_offset
+        for pid, s, e in candidates:
+            p = pats[pid]
+            scanner = scanners[p.scanner]
+            wlo = max(base, s - HIT_CONTEXT_BYTES)
+            data = bytes(buf[wlo - base : e + HIT_CONTEXT_BYTES - base])
+            start = s - wlo
+            end = e - wlo
+            offset = to_offset(s)
+            hit = Hit(p.pattern.id, data, start, end, offset, enc)
+            try:
+                found = list(scanner.validate(hit))
+            except Exception as exc:  # noqa: BLE001 - a broken validator is recorded, not fatal
+                owner._plugin_error(p.scanner, f"validate() raised {type(exc).__name__}: {exc}", offset)
+                continue
+            if not found:
+                continue
+            ctx = None
+            for a in found:
+                if a.type not in scanner.emits:
+                    owner._plugin_error(p.scanner, f"artefact type {a.type!r} not in emits", offset)
+                    continue
+                if ctx is None:  # lane position 0 is the virtual newline: not shown
+                    ctx = _context(data[1:], start - 1, end - 1) if wlo == 0 and start > 0 else _context(data, start, end)
+                owner.artefacts.append(
+                    replace(
+                        a,
+                        offset=offset if a.offset is None else a.offset,
+                        encoding=a.encoding or enc,
+                        raw=a.raw or data[start:end].decode("latin-1"),
+                        context=a.context or ctx,
+                        plugin=a.plugin or scanner.name,
+                        plugin_version=a.plugin_version or scanner.version,
+                    )
+                )
+
+
+class MatchStream:
+    """Feed one file's bytes in order, in chunks of any size; then close."""
+
+    def __init__(self, matcher: ContentMatcher) -> None:
+        self.matcher = matcher
+        self.artefacts: list[Artefact] = []
+        self.errors: list[ScanError] = []
+        self._err_count: dict[int, int] = {}
+        self._closed = False
+        self.raw = _Lane(self, "ascii", lambda q: q - 1)
+        self.raw.feed(b"\n")  # virtual leading newline at lane position 0
+        # UTF-16 lane and its segment map: sep_starts[i] <= q uses segment i
+        self.u16: _Lane | None = None
+        self._seg_sep: list[int] = []
+        self._seg_data: list[int] = []
+        self._seg_raw: list[int] = []
+        self._u16_done = 0  # raw lane position: bytes before it are handled
+        self._u16_cont = False  # last piece ended at _u16_done inside a run
+        if matcher.utf16:
+            self.u16 = _Lane(self, "utf-16le", self._u16_offset)
+
+    # -- public --------------------------------------------------------------
+    def feed(self, chunk: bytes) -> None:
+        """Scan the next bytes of the stream (any size, in order)."""
+        if self._closed:
+            raise ValueError("stream is closed")
+        self.raw.feed(chunk)
+
+    def close(self) -> tuple[list[Artefact], list[ScanError]]:
+        """Flush everything pending; artefacts sorted by offset."""
+        if not self._closed:
+            self._closed = True
+            self.raw.finish()
+            if self.u16 is not None:
+                self.u16.finish()
+            for idx, n in self._err_count.items():
+                if n > MAX_ERRORS_PER_SCANNER:
+                    sc = self.matcher.scanners[idx]
+                    self.errors.append(
+                        ScanError(
+                            stage="plugin",
+                            message=f"{n - MAX_ERRORS_PER_SCANNER} further errors not recorded",
+                            plugin=sc.name,
+                            plugin_version=sc.version,
+                        )
+                    )
+            self.artefacts.sort(key=lambda a: (a.offset if a.offset is not None else -1, a.type, a.value))
+        return self.artefacts, self.errors
+
+    # -- errors --------------------------------------------------------------
+    def _plugin_error(self, idx: int, message: str, offset: int | None) -> None:
+        n = self._err_count.get(idx, 0) + 1
+        self._err_count[idx] = n
+        if n <= MAX_ERRORS_PER_SCANNER:
+            sc = self.matcher.scanners[idx]
+            self.errors.append(
+                ScanError(stage="plugin", message=message, plugin=sc.name, plugin_version=sc.version, offset=offset)
+            )
+
+    # -- UTF-16LE ------------------------------------------------------------
+    def _u16_offset(self, q: int) -> int:
+        i = bisect.bisect_right(self._seg_sep, q) - 1
+        if i < 0:
+            return -1
+        return self._seg_raw[i] + 2 * (q - self._seg_data[i])
+
+    def _lane_keep_from(self, lane: _Lane) -> int:
+        if lane is self.raw and self.u16 is not None:
+            return self._u16_done - 2
+        return lane.pos
+
+    def _emit_piece(self, s: int, r: int, contiguous: bool) -> None:
+        """Squeeze raw lane bytes [s, r) (whole pairs) into the UTF-16 lane."""
+        lane = self.u16
+        assert lane is not None
+        raw = self.raw
+        text = bytes(raw.buf[s - raw.base : r - raw.base : 2])
+        q = lane.pos
+        if contiguous:
+            self._seg_sep.append(q)
+            self._seg_data.append(q)
+        else:
+            self._seg_sep.append(q)
+            self._seg_data.append(q + 1)
+            text = b"\n" + text
+        self._seg_raw.append(raw.to_offset(s))
+        # forget segments wholly before what the UTF-16 lane still keeps
+        if len(self._seg_sep) > 64:
+            k = bisect.bisect_right(self._seg_sep, lane.base) - 2
+            if k > 0:
+                del self._seg_sep[:k], self._seg_data[:k], self._seg_raw[:k]
+        lane.feed(text)
+
+    def _run_start(self, r: int) -> int:
+        """Start (raw lane position) of the run of pairs ending at ``r``."""
+        raw = self.raw
+        lo = max(self._u16_done, raw.base)
+        if r <= lo:
+            return r
+        rb = r - raw.base
+        # a short look first: most runs are short and the slice is copied
+        width = min(rb - (lo - raw.base), 512)
+        m = _U16_REV.match(raw.buf[rb - width : rb][::-1])
+        n = m.end() if m else 0
+        if n >= width - 1 and width < rb - (lo - raw.base):
+            m = _U16_REV.match(raw.buf[lo - raw.base : rb][::-1])
+            n = m.end() if m else 0
+        return r - n
+
+    def _u16_runs(self, ends: Iterable[int]) -> None:
+        """Handle run-end events (raw lane positions just past the terminator)."""
+        raw = self.raw
+        buf = raw.buf
+        base = raw.base
+        for e in ends:
+            r = e - 1 if buf[e - 2 - base] == 0 else e - 2
+            if r <= self._u16_done:
+                if r == self._u16_done:
+                    self._u16_cont = False
+                continue
+            s = self._run_start(r)
+            contiguous = self._u16_cont and s == self._u16_done
+            if contiguous or r - s >= 2 * _U16_MIN_PAIRS:
+                self._emit_piece(s, r, contiguous)
+            self._u16_done = r
+            self._u16_cont = False
+
+    def _py_u16_scan(self, final: bool) -> None:
+        """Fallback engine: find UTF-16LE runs with Python ``re`` (slow, exact)."""
+        raw = self.raw
+        base = raw.base
+        lo = max(self._u16_done, base)
+        if self._u16_cont:  # a long run fed in pieces: its continuation may be short
+            m = _U16_PAIRS.match(raw.buf, lo - base)
+            r = m.end() + base if m else lo
+            if r < raw.pos - 1:
+                if r > lo:
+                    self._emit_piece(lo, r, True)
+                self._u16_done = lo = r
+                self._u16_cont = False
+        for m in _U16_RUN.finditer(raw.buf, lo - base):
+            r = m.end() + base
+            if r >= raw.pos - 1:
+                break
+            s = m.start() + base
+            self._emit_piece(s, r, False)
+            self._u16_done = r
+            self._u16_cont = False
+        self._u16_tail(final)
+
+    def _u16_tail(self, final: bool) -> None:
+        """A run reaching the end of what has arrived: feed it now (bounded buffer)."""
+        raw = self.raw
+        buf = raw.buf
+        pos = raw.pos
+        base = raw.base
+        if pos - base < 2:
+            return
+        if buf[-1] == 0:
+            te = pos
+        elif buf[-2] == 0 or final:
+            te = pos - 1
+        else:
+            self._u16_done = max(self._u16_done, pos - 1)
+            self._u16_cont = False
+            return
+        if te <= self._u16_done:
+            return
+        ts = self._run_start(te)
+        contiguous = self._u16_cont and ts == self._u16_done
+        if ts == te:
+            self._u16_done = max(self._u16_done, pos - 1 if buf[-1] != 0 else pos)
+            self._u16_cont = False
+            return
+        if contiguous or te - ts >= 2 * _U16_MIN_PAIRS:
+            self._emit_piece(ts, te, contiguous)
+            self._u16_done = te
+            self._u16_cont = not final
+        else:
+            self._u16_done = max(self._u16_done, ts)
+            self._u16_cont = False
+
+
+# -- measurement -------------------------------------------------------------
+def _dense_text(size: int, seed: int = 1) -> bytes:
+    import random
+
+    rnd = random.Random(seed)
+    parts: list[bytes] = []
+    n = 0
+    words = [b"payment", b"ref", b"account", b"total", b"the", b"invoice", b"call", b"sent"]
+    while n < size:
+        k = rnd.randrange(8)
+        if k == 0:
+            s = b"%s.%s%d@example%d.co.uk" % (rnd.choice(words), rnd.choice(words), rnd.randrange(999), rnd.randrange(50))
+        elif k == 1:
+            s = b"07%03d %06d" % (rnd.randrange(1000), rnd.randrange(10**6))
+        elif k == 2:
+            s = b"%016d" % rnd.randrange(10**16)
+        elif k == 3:
+            s = b"%d.%d.%d.%d" % tuple(rnd.randrange(256) for _ in range(4))
+        elif k == 4:
+            s = b"https://www.example.com/p?id=%d" % rnd.randrange(10**6)
+        else:
+            s = b"%s %d" % (rnd.choice(words), rnd.randrange(10**rnd.randrange(1, 9)))
+        parts.append(s)
+        parts.append(b" " if rnd.randrange(6) else b"\n")
+        n += len(s) + 1
+    return b"".join(parts)[:size]
+
+
+def benchmark(kind: str = "random", size_mib: int = 64, chunk: int = 1 << 20, engine: str | None = None) -> float:
+    """MB/s (MiB/s) of the shipped scanners over ``size_mib`` of data.
+
+    ``kind`` is ``random`` (os.urandom) or ``text`` (text dense with
+    numbers, e-mails, URLs and IPs). No timing is asserted in tests; run
+    ``python -m triage.plugins.matcher random 64`` to measure.
+    """
+    from triage.plugins.manager import discover
+
+    scanners = discover(entry_points=False).scanners
+    m = ContentMatcher(scanners, engine=engine)
+    unit = os.urandom(16 << 20) if kind == "random" else _dense_text(16 << 20)
+    t0 = time.perf_counter()
+    st = m.stream()
+    done = 0
+    total = size_mib << 20
+    while done < total:
+        for i in range(0, len(unit), chunk):
+            st.feed(unit[i : i + chunk])
+        done += len(unit)
+    arts, _errs = st.close()
+    dt = time.perf_counter() - t0
+    print(f"{kind}: {size_mib} MiB in {dt:.2f}s = {size_mib / dt:.1f} MiB/s, {len(arts)} artefacts, engine={m.engine}")
+    return size_mib / dt
+
+
+if __name__ == "__main__":  # pragma: no cover
+    benchmark(sys.argv[1] if len(sys.argv) > 1 else "random", int(sys.argv[2]) if len(sys.argv) > 2 else 64)
