@@ -173,8 +173,26 @@ def _pre_count(paths: list[Path]) -> tuple[int, int]:
     return files, nbytes
 
 
+@contextmanager
+def unit_executor(options: ScanOptions, compiled: Any, item_timeout: float | None = None,
+                  worker_memory_mb: int | None = None) -> Iterator[Any]:
+    """The supervised local pool when more than one worker is asked for, else None (in-process)."""
+    if options.workers <= 1:
+        yield None
+        return
+    from triage.batch.local import DEFAULT_ITEM_TIMEOUT_S, LocalPool
+
+    pool = LocalPool(options.workers, options, compiled, item_timeout=item_timeout or DEFAULT_ITEM_TIMEOUT_S,
+                     memory_limit=worker_memory_mb * 1024 * 1024 if worker_memory_mb else None)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
 def run_scan(images: list[Path], case_db: Path, options: ScanOptions, examiner: str | None,
-             evidence_id: str | None, quiet: bool, as_json: bool, verify: bool, command: str) -> int:
+             evidence_id: str | None, quiet: bool, as_json: bool, verify: bool, command: str,
+             item_timeout: float | None = None, worker_memory_mb: int | None = None) -> int:
     if evidence_id and len(images) > 1:
         raise click.UsageError("--evidence-id names one evidence item; give one IMAGE with it")
     compiled = compile_yara(options)
@@ -197,9 +215,10 @@ def run_scan(images: list[Path], case_db: Path, options: ScanOptions, examiner: 
     stats: list[ItemStats] = []
     status = "interrupted"
     try:
-        with progress_bar(show, *totals) as progress:
+        with progress_bar(show, *totals) as progress, \
+                unit_executor(options, compiled, item_timeout, worker_memory_mb) as executor:
             for image in images:
-                st = scan_item(image, writer, engine, evidence_id, examiner, progress)
+                st = scan_item(image, writer, engine, evidence_id, examiner, progress, executor)
                 if st.status == "failed" and not quiet:
                     console_err(f"error: {image}: {st.message}")
                 if verify and st.status != "failed":
@@ -260,7 +279,14 @@ def _verify_into(writer: CaseWriter, image: Path, evidence_id: str, quiet: bool)
 @click.option("--no-unallocated", is_flag=True, help="Do not search unallocated space.")
 @click.option("--no-archives", is_flag=True, help="Do not expand archives.")
 @click.option("--no-tlsh", is_flag=True, help="Do not compute TLSH fuzzy hashes.")
-@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--workers", type=int, default=None,
+              help="Worker processes reading and scanning files (default: all cores). 1 scans in this "
+                   "process, without crash isolation.")
+@click.option("--item-timeout", type=float, default=None,
+              help="Seconds one file may take in a worker (plus 1 s per MiB) before the worker is "
+                   "killed and the file recorded as an error (default 600).")
+@click.option("--worker-memory-mb", type=int, default=None,
+              help="Address-space limit per worker process, in MiB (default: none).")
 @click.option("--verify", is_flag=True, help="Also recompute the media hashes and compare with stored ones.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -268,7 +294,8 @@ def scan_cmd(images: tuple[Path, ...], case_db: Path, examiner: str | None, evid
              no_yara: bool, rules: tuple[Path, ...], no_bundled_rules: bool, skip_bad_rules: bool,
              no_plugins: bool, plugin_dirs: tuple[Path, ...], enable: tuple[str, ...], disable: tuple[str, ...],
              hashset_db: Path | None, scan_known: bool, no_unallocated: bool, no_archives: bool, no_tlsh: bool,
-             workers: int, verify: bool, quiet: bool, as_json: bool) -> None:
+             workers: int | None, item_timeout: float | None, worker_memory_mb: int | None, verify: bool,
+             quiet: bool, as_json: bool) -> None:
     """Scan IMAGE... (raw, split raw, E01, QCOW2, VMDK, VHD, VHDX) into the case database.
 
     \b
@@ -281,8 +308,9 @@ def scan_cmd(images: tuple[Path, ...], case_db: Path, examiner: str | None, evid
         enable=list(enable), disable=list(disable),
         hashset_db=str(hashset_db) if hashset_db else default_hashset_db(),
         scan_known=scan_known, tlsh=not no_tlsh, unallocated=not no_unallocated, archives=not no_archives,
-        workers=max(1, workers),
+        workers=max(1, workers if workers is not None else (os.cpu_count() or 1)),
     )
     command = "triage " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    code = run_scan(list(images), case_db, options, examiner, evidence_id, quiet, as_json, verify, command)
+    code = run_scan(list(images), case_db, options, examiner, evidence_id, quiet, as_json, verify, command,
+                    item_timeout, worker_memory_mb)
     raise SystemExit(code)

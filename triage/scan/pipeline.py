@@ -12,6 +12,7 @@ from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytsk3
 
@@ -19,8 +20,11 @@ from triage.case.writer import CaseWriter, entry_key
 from triage.evidence.containers import EvidenceError, OpenedEvidence, open_evidence
 from triage.evidence.volumes import VolumeLayout, list_volumes, open_fs
 from triage.evidence.walk import READ_CHUNK_BYTES, StreamReader, unallocated_ranges, walk_fs
-from triage.records import Entry, ScanError, Volume
+from triage.records import Artefact, Entry, ScanError, Volume
 from triage.scan.engine import FileOutcome, ScanEngine
+
+if TYPE_CHECKING:
+    from triage.batch.units import UnitResult, WorkUnit
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,19 @@ COMPANION_MAX_BYTES = 256 * 1024 * 1024
 UNALLOC_CHUNK_BYTES = 4 * 1024 * 1024
 
 Progress = Callable[[int, int], None]  # (files done, bytes done) increments
+
+
+class UnitExecutor(Protocol):
+    """Runs work units elsewhere (local worker processes, a dask cluster).
+
+    ``submit`` may block while earlier units finish; ``done`` callbacks run
+    in the caller's thread (they write to the case), inside ``submit`` or
+    ``wait``. See triage.batch.local.LocalPool and triage.batch.distributed.
+    """
+
+    def next_uid(self) -> int: ...
+    def submit(self, unit: WorkUnit, done: Callable[[UnitResult], None]) -> None: ...
+    def wait(self) -> None: ...
 
 
 @dataclass
@@ -49,6 +66,9 @@ class ItemStats:
 def _write_outcome(writer: CaseWriter, evidence_id: str, volume_id: int | None, outcome: FileOutcome,
                    parent_id: int | None, stats: ItemStats) -> None:
     file_id = writer.write_file(evidence_id, volume_id, outcome.result, parent_id)
+    if any(err.stage == "worker" for err in outcome.result.errors):
+        # no worker survived this file: it is recorded, unhashed, and must be redone on resume
+        writer.conn.execute("UPDATE files SET status = 'error' WHERE id = ?", (file_id,))
     stats.files += 1
     stats.bytes += outcome.result.bytes_read
     stats.errors += len(outcome.result.errors)
@@ -84,8 +104,13 @@ def scan_item(
     evidence_id: str | None = None,
     examiner: str | None = None,
     progress: Progress | None = None,
+    executor: UnitExecutor | None = None,
 ) -> ItemStats:
-    """Scan one evidence item into the case; resumes an interrupted earlier scan of it."""
+    """Scan one evidence item into the case; resumes an interrupted earlier scan of it.
+
+    With an ``executor`` this process only walks and writes: file contents are
+    read and scanned by the executor's workers, unit by unit.
+    """
     try:
         opened = open_evidence(path, evidence_id)
     except EvidenceError as exc:
@@ -95,11 +120,11 @@ def scan_item(
         stats.errors += 1
         return stats
     with opened:
-        return _scan_opened(opened, writer, engine, examiner, progress)
+        return _scan_opened(opened, writer, engine, examiner, progress, executor)
 
 
 def _scan_opened(opened: OpenedEvidence, writer: CaseWriter, engine: ScanEngine, examiner: str | None,
-                 progress: Progress | None) -> ItemStats:
+                 progress: Progress | None, executor: UnitExecutor | None = None) -> ItemStats:
     ev = opened.evidence
     stats = ItemStats(ev.id)
     resuming = writer.evidence_status(ev.id) == "scanning"
@@ -119,14 +144,22 @@ def _scan_opened(opened: OpenedEvidence, writer: CaseWriter, engine: ScanEngine,
         vid = volume_ids[(vol.addr, vol.offset)]
         if vol.fs_type:
             stats.file_systems += 1
-            _scan_fs_volume(opened, vol, vid, writer, engine, resuming, progress, stats)
+            if executor is None:
+                _scan_fs_volume(opened, vol, vid, writer, engine, resuming, progress, stats)
+            else:
+                _scan_fs_volume_units(opened, vol, vid, writer, engine, resuming, progress, stats, executor)
         elif vol.kind in ("unallocated", "partition", "whole") and engine.matcher is not None \
                 and engine.options.unallocated:
             # a gap, or a partition whose file system TSK cannot read: its bytes are still searched
             unit = f"volume:{vol.addr}:{vol.offset}:unallocated"
             if not writer.unit_done(ev.id, unit):
-                _scan_raw_range(opened, vol, vid, [(vol.offset, vol.length)], writer, engine, stats)
-                writer.mark_unit(ev.id, unit)
+                if executor is None:
+                    _scan_raw_range(opened, vol, vid, [(vol.offset, vol.length)], writer, engine, stats)
+                    writer.mark_unit(ev.id, unit)
+                else:
+                    _submit_raw(opened, vol, vid, [(vol.offset, vol.length)], unit, writer, stats, executor)
+    if executor is not None:
+        executor.wait()
     writer.commit()
     if stats.file_systems == 0:
         stats.status = "failed" if stats.files == 0 else "partial"
@@ -186,6 +219,104 @@ def _scan_fs_volume(opened: OpenedEvidence, vol: Volume, vid: int, writer: CaseW
             writer.mark_unit(ev_id, unit)
 
 
+def _scan_fs_volume_units(opened: OpenedEvidence, vol: Volume, vid: int, writer: CaseWriter, engine: ScanEngine,
+                          resuming: bool, progress: Progress | None, stats: ItemStats,
+                          executor: UnitExecutor) -> None:
+    """The walk of ``_scan_fs_volume``, with the reading shipped out in work units.
+
+    This process keeps only what is cheap per file (the TSK walk, the
+    resume check, the writes); pytsk3 objects never leave it: units name
+    files by meta address and attribute, and workers reopen them.
+    """
+    from triage.batch.units import UNIT_MAX_BYTES, UNIT_MAX_ENTRIES, WorkItem, WorkUnit
+
+    ev_id = opened.evidence.id
+    try:
+        fs = open_fs(opened.img, vol.offset)
+    except Exception as exc:
+        _record(writer, ev_id, vid, ScanError("fs", f"cannot open file system: {exc}", volume_addr=vol.addr), stats)
+        return
+
+    def done(result: UnitResult) -> None:
+        for outcome in result.outcomes:
+            _write_outcome(writer, ev_id, vid, outcome, None, stats)
+            if progress is not None:
+                progress(1, outcome.result.bytes_read)
+
+    batch: list[WorkItem] = []
+    batch_bytes = 0
+
+    def flush() -> None:
+        nonlocal batch, batch_bytes
+        if batch:
+            executor.submit(WorkUnit(executor.next_uid(), opened.evidence.path, vol.addr, vol.offset,
+                                     tuple(batch)), done)
+        batch, batch_bytes = [], 0
+
+    walk_errors: list[ScanError] = []
+    runs: array | None = array("q") if (engine.matcher is not None and engine.options.unallocated) else None
+    entries_for_analysers: list[Entry] = []
+    for entry, reader in walk_fs(fs, vol.addr, walk_errors, runs):
+        for err in walk_errors:
+            _record(writer, ev_id, vid, err, stats)
+        walk_errors.clear()
+        if engine.analysers:
+            entries_for_analysers.append(entry)
+        if resuming and writer.is_done(ev_id, entry_key(vol.addr, entry.inode, entry.path)):
+            stats.skipped += 1
+            continue
+        if reader is None:
+            _write_outcome(writer, ev_id, vid, engine.describe_only(entry, vol.addr), None, stats)
+            if progress is not None:
+                progress(1, 0)
+            continue
+        size = 0 if entry.size == 0 else reader.size
+        batch.append(WorkItem(entry, reader.attr_type, reader.attr_id, size))
+        batch_bytes += size
+        if len(batch) >= UNIT_MAX_ENTRIES or batch_bytes >= UNIT_MAX_BYTES:
+            flush()
+    flush()
+    for err in walk_errors:
+        _record(writer, ev_id, vid, err, stats)
+
+    if engine.analysers:
+        executor.wait()  # analysers attach artefacts to files by id: every file must be written first
+        writer.commit()
+        _run_analysers(fs, vol, vid, entries_for_analysers, writer, engine, stats)
+
+    if runs is not None:
+        unit = f"volume:{vol.addr}:{vol.offset}:unallocated"
+        if not writer.unit_done(ev_id, unit):
+            block = int(fs.info.block_size)
+            first = int(fs.info.first_block)
+            count = int(fs.info.last_block) + 1
+            ranges = [(vol.offset + s * block, n * block) for s, n in unallocated_ranges(runs, count, first)]
+            _submit_raw(opened, vol, vid, ranges, unit, writer, stats, executor)
+
+
+def _submit_raw(opened: OpenedEvidence, vol: Volume, vid: int, ranges: list[tuple[int, int]], progress_unit: str,
+                writer: CaseWriter, stats: ItemStats, executor: UnitExecutor) -> None:
+    """Content-scan byte ranges in a worker; the range is marked done once its artefacts are written."""
+    from triage.batch.units import WorkUnit
+
+    ev_id = opened.evidence.id
+    if not ranges:
+        writer.mark_unit(ev_id, progress_unit)
+        return
+
+    def done(result: UnitResult) -> None:
+        if result.artefacts:
+            writer.write_volume_artefacts(ev_id, vid, result.artefacts)
+        for err in result.errors:
+            _record(writer, ev_id, vid, err, stats)
+        if result.failure is None:
+            writer.mark_unit(ev_id, progress_unit)
+        writer.commit()
+
+    executor.submit(WorkUnit(executor.next_uid(), opened.evidence.path, vol.addr, vol.offset,
+                             ranges=tuple(ranges)), done)
+
+
 def _chunks(reader: StreamReader) -> Iterator[bytes]:
     return reader.chunks(READ_CHUNK_BYTES)
 
@@ -195,11 +326,30 @@ def _scan_raw_range(opened: OpenedEvidence, vol: Volume, vid: int, ranges: list[
     """Content-scan byte ranges of the media (absolute offsets); artefacts get volume-relative offsets."""
     if engine.matcher is None:
         return
-    size = opened.img.get_size()
+    artefacts, errors = scan_raw_ranges(opened.img, engine, vol.addr, vol.offset, ranges)
+    if artefacts:
+        writer.write_volume_artefacts(opened.evidence.id, vid, artefacts)
+    for err in errors:
+        _record(writer, opened.evidence.id, vid, err, stats)
+    writer.commit()
+
+
+def scan_raw_ranges(img: Any, engine: ScanEngine, volume_addr: int, volume_offset: int,
+                    ranges: list[tuple[int, int]]) -> tuple[list[Artefact], list[ScanError]]:
+    """The content matcher over byte ranges of the media, without touching the case.
+
+    Artefacts are aggregated per range and returned in range order (writing
+    them in that order gives the same rows wherever this ran).
+    """
+    if engine.matcher is None:
+        return [], []
     from dataclasses import replace
 
     from triage.scan.engine import aggregate_artefacts
 
+    size = img.get_size()
+    out: list[Artefact] = []
+    errs: list[ScanError] = []
     for start, length in ranges:
         length = max(0, min(length, size - start))
         if length == 0:
@@ -209,23 +359,22 @@ def _scan_raw_range(opened: OpenedEvidence, vol: Volume, vid: int, ranges: list[
         try:
             while pos < start + length:
                 n = min(UNALLOC_CHUNK_BYTES, start + length - pos)
-                data = opened.img.read(pos, n)
+                data = img.read(pos, n)
                 if not data:
                     break
                 stream.feed(data)
                 pos += len(data)
             artefacts, errors = stream.close()
         except Exception as exc:
-            _record(writer, opened.evidence.id, vid,
-                    ScanError("unallocated", f"read failed at {pos}: {exc}", volume_addr=vol.addr, offset=pos), stats)
+            errs.append(ScanError("unallocated", f"read failed at {pos}: {exc}", volume_addr=volume_addr,
+                                  offset=pos))
             continue
-        base = start - vol.offset
+        base = start - volume_offset
         shifted = [replace(a, offset=(a.offset or 0) + base, extra={**a.extra, "source": "unallocated"})
                    for a in artefacts]
-        writer.write_volume_artefacts(opened.evidence.id, vid, aggregate_artefacts(shifted))
-        for err in errors:
-            _record(writer, opened.evidence.id, vid, err, stats)
-    writer.commit()
+        out.extend(aggregate_artefacts(shifted))
+        errs.extend(errors)
+    return out, errs
 
 
 def _run_analysers(fs: pytsk3.FS_Info, vol: Volume, vid: int, entries: list[Entry], writer: CaseWriter,

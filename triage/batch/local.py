@@ -1,0 +1,289 @@
+"""A small supervised pool of worker processes, one pipe each.
+
+Why not ``concurrent.futures.ProcessPoolExecutor``: one worker dying (a
+parser segfaulting on a hostile file, the kernel's OOM killer) marks that
+whole pool broken and loses every unit in flight. Here each worker has its
+own pipe and a tiny shared mark (unit, item, start time), so the parent knows
+exactly which unit a dead or hung worker was on: it starts a replacement,
+retries that unit item by item to isolate the culprit, and after
+``MAX_ATTEMPTS`` deaths on the same item records it (stage ``worker``) and
+goes on with everything else.
+
+Workers start from a fork server (``forkserver``): never a fork of the parent,
+which holds the case database connection and TSK handles, and a replacement
+starts in milliseconds because the heavy imports are preloaded once.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from triage.batch.units import UnitResult, WorkUnit, failed_outcome, split_unit
+from triage.records import ScanError
+from triage.scan.engine import ScanOptions
+
+log = logging.getLogger(__name__)
+
+#: deaths (or timeouts) of a single item before it is recorded and skipped
+MAX_ATTEMPTS = 2
+#: default time one item may take before its worker is killed, plus ...
+DEFAULT_ITEM_TIMEOUT_S = 600.0
+#: ... one more second per this many bytes of the item (big files take longer)
+TIMEOUT_BYTES_PER_S = 1024 * 1024
+#: how often the supervisor looks at the clock when nothing arrives
+POLL_S = 0.5
+_PRELOAD = ["triage.batch.units", "triage.scan.engine", "triage.scan.pipeline", "triage.evidence.walk",
+            "triage.evidence.containers", "triage.plugins.manager"]
+
+Done = Callable[[UnitResult], None]
+
+
+def _worker_main(conn: Connection, mark: Any, options: ScanOptions, compiled: Any, memory_limit: int | None) -> None:
+    """Worker loop: receive a unit, scan it, send the result; None ends it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if memory_limit:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    from triage.batch.units import run_unit, worker_state
+
+    worker_state().engine(options, compiled)  # load rules and plugins before the first deadline runs
+
+    while True:
+        try:
+            unit = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent is gone
+        if unit is None:
+            return
+
+        def set_mark(i: int, _uid: int = unit.uid) -> None:
+            mark[0] = _uid
+            mark[1] = i
+            mark[2] = time.monotonic()
+
+        try:
+            result = run_unit(unit, options, compiled, set_mark)
+            msg: tuple[str, Any] = ("ok", result)
+        except Exception as exc:  # a bug, not bad data: retried like a crash
+            msg = ("fail", f"worker error: {type(exc).__name__}: {exc}")
+        mark[2] = 0.0
+        try:
+            conn.send(msg)
+        except (EOFError, OSError, BrokenPipeError):
+            return
+
+
+@dataclass
+class _Slot:
+    proc: Any
+    conn: Connection
+    mark: Any
+    unit: WorkUnit | None = None
+    done: Done | None = None
+    sent_at: float = 0.0
+
+
+class LocalPool:
+    """``workers`` supervised processes running :func:`triage.batch.units.run_unit`.
+
+    :meth:`submit` queues a unit and returns once the queue has room (it
+    runs completed units' ``done`` callbacks meanwhile, in the caller's
+    thread: the callbacks are where the single writer writes). :meth:`wait`
+    returns when every submitted unit is done.
+    """
+
+    def __init__(self, workers: int, options: ScanOptions, compiled: Any = None,
+                 item_timeout: float = DEFAULT_ITEM_TIMEOUT_S, memory_limit: int | None = None,
+                 max_pending: int | None = None) -> None:
+        self.workers = max(1, workers)
+        self.options = options
+        self.compiled = compiled
+        self.item_timeout = item_timeout
+        self.memory_limit = memory_limit
+        self.max_pending = max_pending or self.workers
+        self.ctx = mp.get_context("forkserver")
+        self.ctx.set_forkserver_preload(_PRELOAD)
+        self.pending: deque[tuple[WorkUnit, Done]] = deque()
+        self.slots: list[_Slot] = [self._start() for _ in range(self.workers)]
+        self._uid = 0
+        self.deaths = 0
+
+    # -- public ----------------------------------------------------------------
+    def next_uid(self) -> int:
+        self._uid += 1
+        return self._uid
+
+    def submit(self, unit: WorkUnit, done: Done) -> None:
+        self.pending.append((unit, done))
+        self._dispatch()
+        while len(self.pending) >= self.max_pending:
+            self._poll(POLL_S)
+
+    def wait(self) -> None:
+        while self.pending or any(s.unit is not None for s in self.slots):
+            self._poll(POLL_S)
+
+    def close(self) -> None:
+        for s in self.slots:
+            try:
+                s.conn.send(None)
+            except (OSError, BrokenPipeError):
+                pass
+        deadline = time.monotonic() + 5
+        for s in self.slots:
+            s.proc.join(max(0.0, deadline - time.monotonic()))
+            if s.proc.is_alive():
+                s.proc.kill()
+                s.proc.join(1)
+            s.conn.close()
+        self.slots = []
+
+    def __enter__(self) -> LocalPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- supervision -------------------------------------------------------------
+    def _start(self) -> _Slot:
+        parent_conn, child_conn = self.ctx.Pipe(duplex=True)
+        mark = self.ctx.RawArray("d", 3)
+        proc = self.ctx.Process(target=_worker_main, name="triage-worker",
+                                args=(child_conn, mark, self.options, self.compiled, self.memory_limit),
+                                daemon=True)
+        proc.start()
+        child_conn.close()
+        return _Slot(proc, parent_conn, mark)
+
+    def _dispatch(self) -> None:
+        for s in self.slots:
+            if not self.pending:
+                return
+            if s.unit is None:
+                unit, done = self.pending.popleft()
+                s.mark[0], s.mark[1], s.mark[2] = unit.uid, 0, 0.0
+                try:
+                    s.conn.send(unit)
+                except (OSError, BrokenPipeError):
+                    # died while idle: replace it and keep the unit
+                    self.pending.appendleft((unit, done))
+                    self._replace(s)
+                    continue
+                s.unit, s.done, s.sent_at = unit, done, time.monotonic()
+
+    def _poll(self, timeout: float) -> None:
+        busy = [s for s in self.slots if s.unit is not None]
+        if not busy:
+            self._dispatch()
+            return
+        handles: list[Any] = [s.conn for s in busy] + [s.proc.sentinel for s in busy]
+        ready = set(wait(handles, timeout))
+        completed: list[tuple[Done, UnitResult]] = []
+        for s in busy:
+            if s.conn in ready:
+                try:
+                    kind, payload = s.conn.recv()
+                except (EOFError, OSError):
+                    self._died(s, self._death_cause(s))
+                    continue
+                unit, done = s.unit, s.done
+                s.unit = s.done = None
+                assert unit is not None and done is not None
+                if kind == "ok":
+                    completed.append((done, payload))
+                else:
+                    self._retry(unit, done, str(payload))
+            elif s.proc.sentinel in ready:
+                self._died(s, self._death_cause(s))
+            else:
+                self._check_deadline(s)
+        # keep the workers busy before the parent spends time writing
+        self._dispatch()
+        for done, result in completed:
+            done(result)
+
+    def _check_deadline(self, s: _Slot) -> None:
+        started = s.mark[2]
+        if s.unit is None or not started:
+            return
+        idx = int(s.mark[1])
+        size = s.unit.items[idx].size if idx < len(s.unit.items) else s.unit.nbytes
+        limit = self.item_timeout + size / TIMEOUT_BYTES_PER_S
+        if time.monotonic() - started > limit:
+            s.proc.kill()
+            s.proc.join(5)
+            self._died(s, f"timeout after {round(limit)}s")
+
+    def _death_cause(self, s: _Slot) -> str:
+        s.proc.join(5)
+        code = s.proc.exitcode
+        if code is None:
+            s.proc.kill()
+            s.proc.join(5)
+            return "worker stopped answering"
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = str(-code)
+            hint = " (out of memory?)" if name == "SIGKILL" else ""
+            return f"worker died with signal {name}{hint}"
+        return f"worker exited with code {code}"
+
+    def _replace(self, s: _Slot) -> None:
+        try:
+            s.conn.close()
+        except OSError:
+            pass
+        if s.proc.is_alive():
+            s.proc.kill()
+        s.proc.join(5)
+        fresh = self._start()
+        s.proc, s.conn, s.mark, s.unit, s.done = fresh.proc, fresh.conn, fresh.mark, None, None
+
+    def _died(self, s: _Slot, cause: str) -> None:
+        unit, done = s.unit, s.done
+        self.deaths += 1
+        log.warning("worker %s: %s (unit %s)", s.proc.pid, cause, unit.uid if unit else "-")
+        self._replace(s)
+        if unit is not None and done is not None:
+            self._retry(unit, done, cause)
+
+    def _retry(self, unit: WorkUnit, done: Done, cause: str) -> None:
+        """Split a failed unit into single items; give up on a single item after MAX_ATTEMPTS."""
+        parts = split_unit(unit, self._uid + 1)
+        self._uid += len(parts)
+        if len(parts) == 1 and parts[0].attempt >= MAX_ATTEMPTS:
+            done(give_up(parts[0], cause))
+            return
+        for part in reversed(parts):
+            self.pending.appendleft((part, done))
+
+
+def give_up(unit: WorkUnit, cause: str) -> UnitResult:
+    """The result recorded for a unit no worker survives: its file, or its range, with the cause."""
+    result = UnitResult(unit, failure=cause)
+    for item in unit.items:
+        result.outcomes.append(failed_outcome(item, unit.volume_addr, cause))
+    for start, _length in unit.ranges:
+        result.errors.append(ScanError("worker", cause, volume_addr=unit.volume_addr,
+                                       offset=start - unit.volume_offset))
+    return result
+
+
+def default_workers() -> int:
+    """All the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)

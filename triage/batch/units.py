@@ -1,0 +1,232 @@
+"""Work units: what crosses from the walking parent to the reading workers.
+
+The parent walks each file system with The Sleuth Kit, but pytsk3 objects
+cannot cross a process (or machine) boundary. So a unit names its files the
+way ``icat`` does: evidence path, volume offset, meta address, attribute
+type and id. A worker opens the evidence itself (once, cached), reopens each
+file by meta address and reads exactly the stream the walk saw. Everything
+here is plain, picklable data; the same units run in the local supervised
+pool (:mod:`triage.batch.local`) and on a dask cluster
+(:mod:`triage.batch.distributed`), which is what makes both give the same
+case database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from triage.records import Artefact, Entry, FileResult, ScanError
+from triage.scan.engine import FileOutcome, ScanEngine, ScanOptions
+
+log = logging.getLogger(__name__)
+
+#: a unit holds at most this many files ...
+UNIT_MAX_ENTRIES = 64
+#: ... or this many bytes of file content, whichever comes first: small
+#: enough that a retry after a crash is cheap, large enough that the
+#: per-unit overhead (a pickle each way) is lost in the reading
+UNIT_MAX_BYTES = 64 * 1024 * 1024
+#: opened evidence items kept per worker (each holds a few file handles)
+EVIDENCE_CACHE_MAX = 4
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """One data stream to read: the entry as walked plus how to find its bytes again."""
+
+    entry: Entry
+    attr_type: int | None
+    attr_id: int | None
+    size: int  # bytes of the stream; 0 = nothing to read (the engine still runs)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkUnit:
+    """A batch of streams of one volume, or byte ranges of it to content-scan.
+
+    ``ranges`` (absolute media offsets) makes it a raw unit: unallocated
+    space or a partition without a readable file system.
+    """
+
+    uid: int
+    evidence_path: str
+    volume_addr: int
+    volume_offset: int
+    items: tuple[WorkItem, ...] = ()
+    ranges: tuple[tuple[int, int], ...] = ()
+    attempt: int = 0  # times a worker already died (or timed out) on this unit
+
+    @property
+    def nbytes(self) -> int:
+        return sum(i.size for i in self.items) + sum(n for _, n in self.ranges)
+
+
+@dataclass
+class UnitResult:
+    """What a worker found for one unit; only the parent writes it to the case."""
+
+    unit: WorkUnit
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    artefacts: list[Artefact] = field(default_factory=list)  # raw units: volume-relative offsets
+    errors: list[ScanError] = field(default_factory=list)  # raw units
+    failure: str | None = None  # set by the supervisor when the unit's worker died
+
+
+def failed_outcome(item: WorkItem, volume_addr: int, cause: str) -> FileOutcome:
+    """A file whose worker kept dying: recorded, without hashes, with the cause."""
+    err = ScanError("worker", cause, item.entry.path, volume_addr)
+    return FileOutcome(FileResult(entry=item.entry, volume_addr=volume_addr, errors=(err,)))
+
+
+def split_unit(unit: WorkUnit, first_uid: int) -> list[WorkUnit]:
+    """One unit per item (or per range), so a retry isolates the item that kills workers."""
+    if len(unit.items) + len(unit.ranges) <= 1:
+        return [replace(unit, attempt=unit.attempt + 1)]
+    out: list[WorkUnit] = []
+    for i, item in enumerate(unit.items):
+        out.append(replace(unit, uid=first_uid + len(out), items=(item,), ranges=(), attempt=0))
+    for r in unit.ranges:
+        out.append(replace(unit, uid=first_uid + len(out), items=(), ranges=(r,), attempt=0))
+    return out
+
+
+# -- the worker side ------------------------------------------------------------
+
+class _WorkerState:
+    """Per-process caches: one engine per option set, opened evidence, open file systems."""
+
+    def __init__(self) -> None:
+        self.engines: dict[str, ScanEngine] = {}
+        self.opened: OrderedDict[str, Any] = OrderedDict()
+        self.fs: dict[tuple[str, int], Any] = {}
+
+    def engine(self, options: ScanOptions, compiled: Any) -> ScanEngine:
+        key = json.dumps(options.as_dict(), sort_keys=True, default=str) + "|" + str(
+            getattr(compiled, "path", None))
+        eng = self.engines.get(key)
+        if eng is None:
+            eng = ScanEngine(options, compiled)
+            self.engines[key] = eng
+        return eng
+
+    def evidence(self, path: str) -> Any:
+        from triage.evidence.containers import open_evidence
+
+        opened = self.opened.get(path)
+        if opened is None:
+            opened = open_evidence(path)
+            self.opened[path] = opened
+            while len(self.opened) > EVIDENCE_CACHE_MAX:
+                old, handle = self.opened.popitem(last=False)
+                for k in [k for k in self.fs if k[0] == old]:
+                    del self.fs[k]
+                handle.close()
+        else:
+            self.opened.move_to_end(path)
+        return opened
+
+    def file_system(self, path: str, offset: int) -> Any:
+        from triage.evidence.volumes import open_fs
+
+        opened = self.evidence(path)
+        fs = self.fs.get((path, offset))
+        if fs is None:
+            fs = open_fs(opened.img, offset)
+            self.fs[(path, offset)] = fs
+        return fs
+
+
+_STATE: _WorkerState | None = None
+
+
+def worker_state() -> _WorkerState:
+    global _STATE
+    if _STATE is None:
+        _STATE = _WorkerState()
+    return _STATE
+
+
+def _item_chunks(fs: Any, item: WorkItem) -> Iterator[bytes]:
+    """The stream's bytes, read the way the walk's StreamReader would have."""
+    from triage.evidence.walk import READ_CHUNK_BYTES, StreamReader
+
+    f = fs.open_meta(inode=item.entry.inode)
+    return StreamReader(f, item.size, item.attr_type, item.attr_id).chunks(READ_CHUNK_BYTES)
+
+
+def _reopen_failed(item: WorkItem, volume_addr: int, exc: BaseException) -> FileOutcome:
+    err = ScanError("read", f"cannot reopen by meta address {item.entry.inode}: {_one_line(exc)}",
+                    item.entry.path, volume_addr)
+    return FileOutcome(FileResult(entry=item.entry, volume_addr=volume_addr, errors=(err,)))
+
+
+def run_unit(unit: WorkUnit, options: ScanOptions, compiled: Any, mark: Any = None) -> UnitResult:
+    """Scan one unit in this process; never raises for bad evidence data.
+
+    ``mark(i)`` (when given) is called before item ``i`` starts, so a
+    supervisor can time each item and knows which one a crash was on.
+    """
+    from triage.scan.pipeline import _sibling_reader, scan_raw_ranges
+
+    state = worker_state()
+    engine = state.engine(options, compiled)
+    result = UnitResult(unit)
+    try:
+        fs = state.file_system(unit.evidence_path, unit.volume_offset) if unit.items else None
+    except Exception as exc:
+        msg = f"worker cannot open the file system at {unit.volume_offset}: {_one_line(exc)}"
+        for item in unit.items:
+            result.outcomes.append(failed_outcome(item, unit.volume_addr, msg))
+        fs = None
+    if fs is not None:
+        for i, item in enumerate(unit.items):
+            if mark is not None:
+                mark(i)
+            if item.size <= 0:
+                result.outcomes.append(engine.process(item.entry, unit.volume_addr, iter(())))
+                continue
+            try:
+                chunks = _item_chunks(fs, item)
+            except Exception as exc:
+                result.outcomes.append(_reopen_failed(item, unit.volume_addr, exc))
+                continue
+            parent_dir = item.entry.path.rsplit("/", 1)[0] or "/"
+            result.outcomes.append(
+                engine.process(item.entry, unit.volume_addr, chunks, _sibling_reader(fs, parent_dir)))
+    if unit.ranges:
+        if mark is not None:
+            mark(len(unit.items))
+        opened = state.evidence(unit.evidence_path)
+        result.artefacts, result.errors = scan_raw_ranges(opened.img, engine, unit.volume_addr,
+                                                          unit.volume_offset, list(unit.ranges))
+    return result
+
+
+def scan_unit(evidence_path: str, volume_offset: int, unit: WorkUnit, options: ScanOptions,
+              compiled: Any) -> UnitResult:
+    """The dask task: top-level and picklable; evidence is read from shared storage.
+
+    ``evidence_path`` and ``volume_offset`` repeat what the unit holds so a
+    task graph shows where its work lies.
+    """
+    assert unit.evidence_path == evidence_path and unit.volume_offset == volume_offset
+    return run_unit(unit, options, compiled)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def cpu_count() -> int:
+    """Cores this process may use (affinity-aware), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
