@@ -1,0 +1,171 @@
+"""`triage batch`: a manifest (or a folder) of evidence items, one case database per case."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from triage.batch.manifest import BatchItem, ManifestError, read_manifest
+from triage.batch.runner import ItemReport, run_batch
+from triage.commands.common import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, SetupError, stderr_is_terminal
+from triage.commands.scan import build_engine, compile_yara, default_hashset_db, unit_executor
+from triage.scan.engine import ScanOptions
+
+
+@contextmanager
+def _executor(options: ScanOptions, compiled: Any, scheduler: str | None, item_timeout: float | None,
+              worker_memory_mb: int | None) -> Iterator[Any]:
+    if not scheduler:
+        with unit_executor(options, compiled, item_timeout, worker_memory_mb) as ex:
+            yield ex
+        return
+    from triage.batch.distributed import DaskExecutor
+
+    try:
+        ex = DaskExecutor(scheduler, options, compiled)
+    except (OSError, TimeoutError) as exc:
+        raise SetupError(f"cannot reach the dask scheduler at {scheduler}: {exc}") from None
+    try:
+        yield ex
+    finally:
+        ex.close()
+
+
+@contextmanager
+def _progress(enabled: bool, items: list[BatchItem]) -> Iterator[tuple[Any, Any]]:
+    """Overall (items) and per-item (files, bytes) progress on a terminal; nothing in a pipe."""
+    if not enabled:
+        yield None, None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[extra]}"), TimeElapsedColumn(),
+                  console=Console(stderr=True)) as overall_bar:
+        overall = overall_bar.add_task("[bold]batch", total=len(items), extra="")
+        state: dict[str, Any] = {"task": None, "files": 0, "bytes": 0, "t0": 0.0}
+
+        def on_item(item: BatchItem) -> None:
+            if state["task"] is not None:
+                overall_bar.update(state["task"], visible=False)
+                overall_bar.advance(overall)
+            state.update(files=0, bytes=0, t0=time.monotonic())
+            state["task"] = overall_bar.add_task(f"  {item.evidence_id} ({item.case})", total=None, extra="")
+
+        def advance(files: int, nbytes: int) -> None:
+            state["files"] += files
+            state["bytes"] += nbytes
+            rate = state["bytes"] / max(1e-3, time.monotonic() - state["t0"]) / 1e6
+            overall_bar.update(state["task"], completed=state["files"],
+                               extra=f"{state['files']:,} files, {state['bytes'] / 1e6:,.1f} MB, {rate:.1f} MB/s")
+
+        try:
+            yield on_item, advance
+        finally:
+            if state["task"] is not None:
+                overall_bar.update(state["task"], visible=False)
+                overall_bar.advance(overall)
+
+
+def render_summary(reports: list[ItemReport], case_dir: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 160)
+    table = Table(title=f"batch: {case_dir}")
+    for col, just in (("evidence", "left"), ("case", "left"), ("status", "left"), ("files", "right"),
+                      ("bytes", "right"), ("errors", "right"), ("resumed", "right"), ("seconds", "right"),
+                      ("message", "left")):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for r in reports:
+        st = r.stats
+        table.add_row(r.item.evidence_id, r.item.case, st.status, str(st.files), f"{st.bytes:,}", str(st.errors),
+                      str(st.skipped or ""), f"{r.elapsed:.1f}", st.message)
+    console.print(table)
+
+
+@click.command("batch")
+@click.argument("manifest", type=click.Path(exists=True, path_type=Path))
+@click.option("--case-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the case databases (<case>.db) and per-item logs (logs/).")
+@click.option("--case", "default_case", default=None,
+              help="Case name for items without one (default: the manifest's or folder's name).")
+@click.option("--workers", type=int, default=None, help="Local worker processes (default: all cores).")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Run the work on this dask.distributed scheduler's workers (evidence must be at the "
+                   "same path on every worker).")
+@click.option("--examiner", default=None, help="Examiner for rows of the manifest that name none.")
+@click.option("--no-yara", is_flag=True, help="Do not run YARA.")
+@click.option("--rules", "rules", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Extra YARA rule file or directory (repeatable).")
+@click.option("--no-bundled-rules", is_flag=True, help="Do not use the rule pack shipped with triage.")
+@click.option("--skip-bad-rules", is_flag=True, help="Compile what compiles; record rule files that do not.")
+@click.option("--no-plugins", is_flag=True, help="Do not run artefact extractors.")
+@click.option("--plugins", "plugin_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Extra folder of plugin modules (repeatable).")
+@click.option("--enable", multiple=True, help="Run only these plugins (repeatable).")
+@click.option("--disable", multiple=True, help="Do not run these plugins (repeatable).")
+@click.option("--hashsets", "hashset_db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Hash-set database (default: $TRIAGE_HASHSET_DB or ~/.local/share/triage/hashsets.db).")
+@click.option("--scan-known", is_flag=True, help="Run YARA and extractors on files in known hash sets too.")
+@click.option("--no-unallocated", is_flag=True, help="Do not search unallocated space.")
+@click.option("--no-archives", is_flag=True, help="Do not expand archives.")
+@click.option("--no-tlsh", is_flag=True, help="Do not compute TLSH fuzzy hashes.")
+@click.option("--item-timeout", type=float, default=None,
+              help="Seconds one file may take in a local worker (plus 1 s per MiB); default 600.")
+@click.option("--worker-memory-mb", type=int, default=None, help="Address-space limit per local worker, MiB.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
+def batch_cmd(manifest: Path, case_dir: Path, default_case: str | None, workers: int | None,
+              scheduler: str | None, examiner: str | None, no_yara: bool, rules: tuple[Path, ...],
+              no_bundled_rules: bool, skip_bad_rules: bool, no_plugins: bool, plugin_dirs: tuple[Path, ...],
+              enable: tuple[str, ...], disable: tuple[str, ...], hashset_db: Path | None, scan_known: bool,
+              no_unallocated: bool, no_archives: bool, no_tlsh: bool, item_timeout: float | None,
+              worker_memory_mb: int | None, quiet: bool) -> None:
+    """Scan every evidence item of MANIFEST into one case database per case.
+
+    \b
+    MANIFEST is a CSV file with the columns evidence_id, path, case, examiner
+    (relative paths are resolved against the manifest's folder), or a folder
+    of images (one evidence item per image, found by content).
+    Run the same command again to resume an interrupted batch.
+    Exit codes: 0 every item scanned, 1 some items failed, 3 all failed, 4 setup failed.
+    """
+    try:
+        items = read_manifest(manifest, default_case)
+    except ManifestError as exc:
+        raise SetupError(str(exc)) from None
+    if not items:
+        raise SetupError(f"{manifest}: no evidence items found")
+    options = ScanOptions(
+        yara=not no_yara, rules=[str(r) for r in rules], bundled_rules=not no_bundled_rules,
+        skip_bad_rules=skip_bad_rules, plugins=not no_plugins,
+        plugin_dirs=[str(d.resolve()) for d in plugin_dirs], enable=list(enable), disable=list(disable),
+        hashset_db=str(hashset_db) if hashset_db else default_hashset_db(),
+        scan_known=scan_known, tlsh=not no_tlsh, unallocated=not no_unallocated, archives=not no_archives,
+        workers=max(1, workers if workers is not None else (os.cpu_count() or 1)),
+    )
+    if scheduler and options.workers == 1:
+        options.workers = 2  # the pool is the cluster's; the local count does not apply
+    compiled = compile_yara(options)
+    engine = build_engine(options, compiled)
+    command = "triage " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    show = not quiet and stderr_is_terminal()
+    with _executor(options, compiled, scheduler, item_timeout, worker_memory_mb) as executor, \
+            _progress(show, items) as (on_item, advance):
+        reports = run_batch(items, case_dir, options, compiled, engine, executor, examiner, command,
+                            on_item=on_item, progress=advance)
+    if not quiet:
+        render_summary(reports, case_dir)
+    failed = sum(1 for r in reports if r.stats.status == "failed")
+    code = EXIT_OK if failed == 0 else (EXIT_FAILED if failed == len(reports) else EXIT_PARTIAL)
+    raise SystemExit(code)
