@@ -170,46 +170,49 @@ class ScanEngine:
             if self.matcher is not None:
                 match_stream = self.matcher.stream()
 
+        def type_now() -> None:
+            nonlocal mime, desc, typed
+            if not typed:
+                mime, desc = self.typer.identify(prefix)
+                typed = True
+
+        def decide_spool() -> None:
+            nonlocal wanted, akind, tmpdir, spool_path, spool
+            type_now()
+            wanted, akind = self._spool_decision(entry, mime, prefix)
+            if wanted or akind:
+                tmpdir, spool_path, spool = self._open_spool(entry)
+                for c in held or ():
+                    spool.write(c)
+
         try:
             for chunk in iterator:
                 if not typed:
                     prefix += chunk[: MAGIC_PREFIX_BYTES - len(prefix)]
                     if len(prefix) >= MAGIC_PREFIX_BYTES:
-                        mime, desc = self.typer.identify(prefix)
-                        typed = True
+                        type_now()
                 total += len(chunk)
                 hasher.update(chunk)
-                if typed and spool is None and tmpdir is None:
-                    wanted, akind = self._spool_decision(entry, mime, prefix)
-                    if wanted or akind:
-                        tmpdir, spool_path, spool = self._open_spool(entry)
-                        for c in held or ():
-                            spool.write(c)
-                if spool is not None:
-                    if total <= SPOOL_MAX_BYTES:
-                        spool.write(chunk)
                 if held is not None:
                     held.append(chunk)
                     held_bytes += len(chunk)
                     if held_bytes > HOLD_MAX_BYTES:
-                        # too big to hold: stream from now on
+                        # too big to hold: decide what it needs and stream from now on
+                        decide_spool()
                         start_streams()
                         for c in held:
                             self._feed(yara_stream, match_stream, c)
                         held = None
                 else:
+                    if spool is not None and total <= SPOOL_MAX_BYTES:
+                        spool.write(chunk)
                     self._feed(yara_stream, match_stream, chunk)
         except Exception as exc:  # a read error inside the evidence
             errors.append(ScanError("read", f"read failed after {total} bytes: {_one_line(exc)}", entry.path))
 
-        if not typed:
-            mime, desc = self.typer.identify(prefix)
-            if spool is None and tmpdir is None:
-                wanted, akind = self._spool_decision(entry, mime, prefix)
-                if wanted or akind:
-                    tmpdir, spool_path, spool = self._open_spool(entry)
-                    for c in held or ():
-                        spool.write(c)
+        if held is not None:
+            decide_spool()
+        type_now()
         hashes = hasher.digest()
         hits: list[HashHit] = []
         if self.hashsets is not None:
