@@ -240,7 +240,9 @@ class CaseWriter:
         e = result.entry
         h = result.hashes
         key = entry_key(result.volume_addr, e.inode, e.path)
-        status = "error" if any(err.stage in ("read",) for err in result.errors) else "done"
+        # a file whose bytes were not all read, or whose worker died on it, is
+        # recorded (so nothing is lost) but not "done": a resume tries it again
+        status = "error" if any(err.stage in ("read", "worker") for err in result.errors) else "done"
         row = self.conn.execute(
             """INSERT INTO files (evidence_id, volume_id, parent_id, entry_key, path, name, extension, inode, stream,
                    size, deleted, allocated, orphan, type, depth, mtime, atime, ctime, crtime,

@@ -66,9 +66,6 @@ class ItemStats:
 def _write_outcome(writer: CaseWriter, evidence_id: str, volume_id: int | None, outcome: FileOutcome,
                    parent_id: int | None, stats: ItemStats) -> None:
     file_id = writer.write_file(evidence_id, volume_id, outcome.result, parent_id)
-    if any(err.stage == "worker" for err in outcome.result.errors):
-        # no worker survived this file: it is recorded, unhashed, and must be redone on resume
-        writer.conn.execute("UPDATE files SET status = 'error' WHERE id = ?", (file_id,))
     stats.files += 1
     stats.bytes += outcome.result.bytes_read
     stats.errors += len(outcome.result.errors)
