@@ -102,3 +102,23 @@ def test_near_copy_of_a_notable_file_is_flagged_with_its_distance(tmp_path: Path
     hit = rows(case, "SELECT f.path, h.algorithm, h.distance FROM hash_hits h JOIN files f ON f.id = h.file_id")
     assert [(h["path"], h["algorithm"]) for h in hit] == [("/bin/blob300k.bin", "tlsh")]
     assert 0 < hit[0]["distance"] <= 40
+
+
+def test_bad_rules_stop_the_scan_before_it_starts_unless_skipped(tmp_path: Path) -> None:
+    bad = tmp_path / "rules"
+    bad.mkdir()
+    (bad / "good.yar").write_text('rule fine { strings: $a = "Quarterly" condition: $a }\n')
+    (bad / "broken.yar").write_text("rule broken {\n  strings: $a = \"x\"\n  condition: $b\n}\n")
+    case = tmp_path / "c.db"
+    proc = triage("scan", IMAGE, "--case", case, "--rules", bad, "--no-bundled-rules", "--no-plugins")
+    import re
+
+    assert proc.returncode == 4 and "Traceback" not in proc.stderr
+    assert re.search(r"broken\.yar:\d+: undefined string", proc.stderr)
+    assert not case.exists() or not rows(case, "SELECT 1 FROM files")
+    proc = triage("scan", IMAGE, "--case", case, "--rules", bad, "--no-bundled-rules", "--no-plugins",
+                  "--skip-bad-rules", "-q")
+    assert proc.returncode == 0, proc.stderr
+    skipped = rows(case, "SELECT stage, path, message FROM errors WHERE stage = 'yara'")
+    assert [r["path"].endswith("broken.yar") for r in skipped] == [True]
+    assert rows(case, "SELECT count(*) AS n FROM yara_matches WHERE rule = 'fine'")[0]["n"] == 1

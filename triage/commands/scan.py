@@ -26,6 +26,7 @@ from triage.commands.common import (
     out,
     stderr_is_terminal,
 )
+from triage.records import ScanError
 from triage.scan.engine import ScanEngine, ScanOptions
 from triage.scan.pipeline import ItemStats, Progress, scan_item
 
@@ -206,9 +207,11 @@ def run_scan(images: list[Path], case_db: Path, options: ScanOptions, examiner: 
         versions["yara_rules"] = getattr(compiled, "sources", None)
     writer.begin_run(command, examiner, options.as_dict(), versions)
     for msg in engine.load_errors:
-        from triage.records import ScanError
-
         writer.record_error(None, None, ScanError("plugin", f"plugin failed to load: {msg}"))
+    for skipped in getattr(compiled, "skipped", []) if compiled is not None else []:
+        # --skip-bad-rules: the case says which rules did not run
+        writer.record_error(None, None, ScanError("yara", f"rule file skipped: {skipped.message}", skipped.path))
+    writer.commit()
     show = not quiet and not as_json and stderr_is_terminal()
     totals = _pre_count(images) if show else (None, None)
     started = time.monotonic()
