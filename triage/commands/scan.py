@@ -27,6 +27,7 @@ from triage.commands.common import (
     stderr_is_terminal,
 )
 from triage.records import ScanError
+from triage.reports.summary import evidence_summary, render_summary
 from triage.scan.engine import ScanEngine, ScanOptions
 from triage.scan.pipeline import ItemStats, Progress, scan_item
 
@@ -93,27 +94,6 @@ def progress_bar(enabled: bool, total_files: int | None, total_bytes: int | None
         yield advance
 
 
-def _summary_rows(writer: CaseWriter, evidence_id: str) -> dict[str, Any]:
-    c = writer.conn
-    q = lambda sql: c.execute(sql, (evidence_id,)).fetchall()  # noqa: E731
-    return {
-        "files": q("SELECT count(*) FROM files WHERE evidence_id = ? AND type != 'dir'")[0][0],
-        "directories": q("SELECT count(*) FROM files WHERE evidence_id = ? AND type = 'dir'")[0][0],
-        "deleted": q("SELECT count(*) FROM files WHERE evidence_id = ? AND deleted = 1")[0][0],
-        "archive_members": q("SELECT count(*) FROM files WHERE evidence_id = ? AND parent_id IS NOT NULL")[0][0],
-        "known": q("SELECT count(*) FROM files WHERE evidence_id = ? AND known = 1")[0][0],
-        "notable": q("SELECT count(*) FROM files WHERE evidence_id = ? AND notable = 1")[0][0],
-        "yara_matches": dict(q("SELECT rule, count(*) FROM yara_matches WHERE evidence_id = ? GROUP BY rule "
-                               "ORDER BY 2 DESC")),
-        "artefacts": dict(q("SELECT type, count(*) FROM artefacts WHERE evidence_id = ? GROUP BY type "
-                            "ORDER BY 2 DESC")),
-        "errors": q("SELECT count(*) FROM errors WHERE evidence_id = ?")[0][0],
-        "volume_list": [dict(zip(("addr", "kind", "offset", "length", "fs_type", "description"), r)) for r in
-                    q("SELECT addr, kind, offset, length, fs_type, description FROM volumes WHERE evidence_id = ? "
-                      "ORDER BY offset, addr")],
-    }
-
-
 def print_summary(writer: CaseWriter, stats: list[ItemStats], elapsed: float) -> dict[str, Any]:
     report: dict[str, Any] = {"case": str(writer.path), "run_id": writer.run_id, "elapsed_s": round(elapsed, 2),
                               "items": []}
@@ -121,37 +101,9 @@ def print_summary(writer: CaseWriter, stats: list[ItemStats], elapsed: float) ->
         item = asdict(st)
         item.pop("error_messages")
         if st.status != "failed" or writer.evidence_status(st.evidence_id):
-            item.update(_summary_rows(writer, st.evidence_id))
+            item.update(evidence_summary(writer.conn, st.evidence_id))
         report["items"].append(item)
     return report
-
-
-def render_summary(report: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
-    for item in report["items"]:
-        table = Table(title=f"evidence {item['evidence_id']}: {item['status']}", show_header=False)
-        table.add_column("what")
-        table.add_column("value", overflow="fold")
-        if item.get("message"):
-            table.add_row("message", item["message"])
-        for key in ("files", "directories", "deleted", "archive_members", "known", "notable", "errors"):
-            if key in item:
-                table.add_row(key.replace("_", " "), str(item[key]))
-        table.add_row("bytes read", f"{item['bytes']:,}")
-        if item.get("skipped"):
-            table.add_row("resumed: already done", str(item["skipped"]))
-        for v in item.get("volume_list", []):
-            table.add_row(f"volume {v['addr']}", f"{v['kind']} @ {v['offset']} ({v['length']:,} bytes) "
-                                                 f"{v['fs_type'] or '-'} {v['description'] or ''}")
-        for rule, n in (item.get("yara_matches") or {}).items():
-            table.add_row(f"yara {rule}", str(n))
-        for typ, n in (item.get("artefacts") or {}).items():
-            table.add_row(f"artefact {typ}", str(n))
-        console.print(table)
-    console.print(f"case database: {report['case']} (run {report['run_id']}, {report['elapsed_s']} s)")
 
 
 def _pre_count(paths: list[Path]) -> tuple[int, int]:
