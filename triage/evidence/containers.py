@@ -126,6 +126,7 @@ def _segment_index(starts: list[int], offset: int) -> int:
 
 _SPLIT_NUMERIC = re.compile(r"^(?P<stem>.*\.)(?P<num>\d{3})$")
 _SPLIT_ALPHA = re.compile(r"^(?P<stem>.*\.)(?P<alpha>[a-z]{2})$")
+_SPLIT_ALPHA_BARE = re.compile(r"^(?P<stem>.+?)(?P<alpha>aa)$")
 
 
 def split_segments(path: Path) -> list[Path] | None:
@@ -145,7 +146,8 @@ def split_segments(path: Path) -> list[Path] | None:
             segs.append(p)
             n += 1
         return segs if len(segs) > 1 else None
-    m = _SPLIT_ALPHA.match(name)
+    # split(1)'s alphabetic suffixes: "image.raw.aa", or "xaa" / "imageaa" without a dot
+    m = _SPLIT_ALPHA.match(name) or _SPLIT_ALPHA_BARE.match(name)
     if m and m.group("alpha") == "aa":
         segs = []
         for a in range(26):
@@ -154,7 +156,6 @@ def split_segments(path: Path) -> list[Path] | None:
                 if not p.exists():
                     return segs if len(segs) > 1 else None
                 segs.append(p)
-    # also the "image.raw.aa" / "imageaa" style of split(1) without a dot
     return None
 
 
