@@ -164,7 +164,7 @@ class Bip39(RegexScanner):
     version = "1.0.0"
     emits = ("bip39_mnemonic",)
     patterns = (Pattern("words", rb"\b[a-z]{3,8}(?:[ \t\r\n,]{1,6}[a-z]{3,8}){11}\b", max_len=170,
-                        prefilter=rb"[a-z]{3}" + rb"[ \t\r\n,]+[a-z]{3,8}" * 3 + rb"[ \t\r\n,]+[a-z]{3}"),)
+                        prefilter=rb"[a-z]{3}" + rb"[ \t\r\n,]+[a-z]{3,8}" * 10 + rb"[ \t\r\n,]+[a-z]{3}"),)
 
     def check_words(self, hit: Hit) -> Iterator[Artefact]:
         data = hit.data

@@ -17,7 +17,7 @@ import phonenumbers
 from triage.plugins.api import Hit, Pattern
 from triage.plugins.hookspecs import hookimpl
 from triage.records import Artefact
-from triage_plugins._common import DIGITS6, RegexScanner, artefact, text, tlds
+from triage_plugins._common import PHONE_9, RegexScanner, artefact, text, tlds
 
 #: TLDs that are also common file extensions: a two-label name ending in one
 #: (setup.py, README.md) is reported only with a www. or as part of a URL/e-mail.
@@ -61,7 +61,7 @@ class Selectors(RegexScanner):
             "phone",
             rb"(?:\+\d{1,3}[ .-]?(?:\(0\)[ .-]?)?|\(0\d{1,4}\)[ .-]?|\b0)\d{1,5}(?:[ .-]?\d{2,5}){1,4}\b",
             max_len=40,
-            prefilter=DIGITS6,
+            prefilter=PHONE_9,
         ),
         Pattern(
             "url",

@@ -15,6 +15,10 @@ Why it is built this way:
   exactly those a pure-Python scan of the whole stream would give, which is
   what the fallback engine (no Hyperscan, or ``TRIAGE_NO_HYPERSCAN=1``) does.
   Overlapping candidates of one pattern are deduplicated by construction.
+  When a pattern's matches can only hold some bytes (worked out from its
+  parsed regex: digits and separators, base58, letters...), the region is
+  the run of such bytes around the end offset: no match crosses a run's
+  ends, so that is exact and far smaller than ``max_len`` either side.
 * **Deferred validation.** A candidate is validated only once the stream has
   gone ``max_len + HIT_CONTEXT_BYTES`` past it (or at :meth:`MatchStream.close`),
   so the validator always sees its full context and no longer match can
@@ -68,6 +72,8 @@ _U16_MIN_PAIRS = 6
 #: Validate lazily: a lane processes its pending work once this many new
 #: bytes have arrived (or at close), so tiny chunks cost no regex passes.
 PROCESS_EVERY = 256 * 1024
+#: How far back from an event a run of a pattern's bytes is followed.
+_MAX_RUN_BACK = 64 * 1024
 #: Errors kept per scanner per stream; the rest are counted in one last error.
 MAX_ERRORS_PER_SCANNER = 10
 #: Characters of escaped context kept on each side of a hit.
@@ -105,16 +111,109 @@ def _context(data: bytes, start: int, end: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Pat:
-    """One compiled pattern and the scanner that owns it."""
+    """One compiled pattern and the scanner that owns it.
+
+    ``run`` matches a run of the bytes a match of the pattern can contain
+    (None when that is every byte): see :meth:`_Lane._candidates_hs`.
+    """
 
     scanner: int
     pattern: Pattern
     rx: re.Pattern[bytes]
     max_len: int
+    run: re.Pattern[bytes] | None = None
 
 
 def _python_regex(p: Pattern) -> re.Pattern[bytes]:
     return re.compile(p.regex, re.IGNORECASE if p.caseless else 0)
+
+
+_ALL = frozenset(range(256))
+_CATEGORIES = {
+    "CATEGORY_DIGIT": frozenset(b"0123456789"),
+    "CATEGORY_SPACE": frozenset(b" \t\n\r\f\v"),
+    "CATEGORY_WORD": frozenset(b"0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+}
+
+
+def _class_bytes(items: list) -> frozenset[int] | None:
+    out: set[int] = set()
+    negate = False
+    for op, av in items:
+        name = str(op)
+        if name == "NEGATE":
+            negate = True
+        elif name == "LITERAL":
+            out.add(av)
+        elif name == "RANGE":
+            out.update(range(av[0], av[1] + 1))
+        elif name == "CATEGORY":
+            cat = str(av)
+            neg = cat.startswith("CATEGORY_NOT_")
+            got = _CATEGORIES.get(cat.replace("CATEGORY_NOT_", "CATEGORY_"))
+            if got is None:
+                return None
+            out.update(_ALL - got if neg else got)
+        else:
+            return None
+    return frozenset(_ALL - out) if negate else frozenset(out)
+
+
+def _node_bytes(nodes) -> frozenset[int] | None:  # noqa: ANN001 - sre_parse tree
+    """Every byte a match of the parsed regex can contain (None: unknown)."""
+    out: set[int] = set()
+    for op, av in nodes:
+        name = str(op)
+        if name == "AT":
+            continue
+        if name == "LITERAL":
+            got: frozenset[int] | None = frozenset((av,))
+        elif name == "NOT_LITERAL":
+            got = _ALL - {av}
+        elif name == "ANY":
+            got = _ALL
+        elif name == "IN":
+            got = _class_bytes(av)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            got = _node_bytes(av[2])
+        elif name == "SUBPATTERN":
+            if av[1] or av[2]:  # inline flags: give up
+                return None
+            got = _node_bytes(av[3])
+        elif name == "BRANCH":
+            acc: set[int] = set()
+            for sub in av[1]:
+                b = _node_bytes(sub)
+                if b is None:
+                    return None
+                acc |= b
+            got = frozenset(acc)
+        else:
+            return None
+        if got is None:
+            return None
+        out |= got
+    return frozenset(out)
+
+
+def _run_regex(p: Pattern) -> re.Pattern[bytes] | None:
+    """``[alphabet]*`` for the bytes a match of ``p.regex`` can hold, or None."""
+    try:
+        import re._parser as sre_parse  # Python >= 3.11
+    except ImportError:  # pragma: no cover
+        import sre_parse  # type: ignore[no-redef]
+    try:
+        alpha = _node_bytes(sre_parse.parse(p.regex, 0))
+    except Exception:  # noqa: BLE001 - unknown construct: no run restriction
+        return None
+    if alpha is None:
+        return None
+    if p.caseless:
+        alpha = alpha | {c ^ 0x20 for c in alpha if 0x41 <= (c & ~0x20) <= 0x5A}
+    if len(alpha) >= 200:  # hardly restricts anything: the window is enough
+        return None
+    cls = b"".join(b"\\x%02x" % c for c in sorted(alpha))
+    return re.compile(b"[" + cls + b"]*")
 
 
 def hyperscan_available() -> bool:
@@ -157,9 +256,10 @@ class ContentMatcher:
             idx = len(self.scanners)
             self.scanners.append(scanner)
             for p, rx in compiled:
-                self._pats.append(_Pat(idx, p, rx, max(1, int(p.max_len))))
+                self._pats.append(_Pat(idx, p, rx, max(1, int(p.max_len)), _run_regex(p)))
         self._db = None
         self._hs_targets: list[tuple[int, ...]] = []
+        self._hs_margin: list[int] = []
         self._u16_hid = -1
         if engine == "hyperscan":
             self._compile_hyperscan()
@@ -202,6 +302,8 @@ class ContentMatcher:
         db = _hs.Database(mode=_hs.HS_MODE_STREAM)
         db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
         self._hs_targets = targets
+        #: an expression's events are all consumed once this far behind
+        self._hs_margin = [max(pats[pid].max_len for pid in t) + HIT_CONTEXT_BYTES for t in targets]
         self._u16_hid = len(targets)
         return db
 
@@ -234,8 +336,8 @@ class ContentMatcher:
         return MatchStream(self)
 
 
-def _hs_callback(pid: int, _from: int, to: int, _flags: int, events: list[tuple[int, int]]) -> None:
-    events.append((pid, to))
+def _hs_callback(hid: int, _from: int, to: int, _flags: int, events: list[list[int]]) -> None:
+    events[hid].append(to)
 
 
 class _Lane:
@@ -260,7 +362,8 @@ class _Lane:
         self.base = 0  # lane position of buf[0]
         self.pos = 0  # lane position just past the last byte fed
         self.processed_at = 0
-        self.events: list[tuple[int, int]] = []
+        #: end offsets reported by Hyperscan, one list per expression id
+        self.events: list[list[int]] = [[] for _ in range(len(m._hs_targets) + 1)]
         self.resume = [0] * len(self.pats)
         self.hs_stream = None
         if m._db is not None:
@@ -321,59 +424,97 @@ class _Lane:
         self._trim()
 
     def _candidates_hs(self, final: bool) -> list[tuple[int, int, int]]:
+        """Candidates around the Hyperscan events that are ready.
+
+        An event is ready once the stream has gone ``max_len + HIT_CONTEXT_BYTES``
+        past it. Each pattern's Python regex then runs over a small region:
+
+        * when the pattern's matches can only hold some bytes (digits and
+          separators, base58, letters...), over the whole *run* of such bytes
+          around the event (plus the byte after it, for a final ``\\b``). A
+          match cannot cross a run's ends, so scanning the run from its start
+          gives exactly the matches a scan of the whole stream gives there;
+        * otherwise over ``max_len`` bytes either side of the events (merged
+          when close), as far back as the previous match of that pattern.
+        """
         events = self.events
-        if not events:
-            return []
-        pats = self.pats
         pos = self.pos
         u16_hid = self.m._u16_hid
-        ready: dict[int, list[int]] = {}
-        keep: list[tuple[int, int]] = []
-        u16_ends: list[int] = []
-        targets = self.m._hs_targets
-        for ev in events:
-            hid, end = ev
-            if hid == u16_hid:
-                u16_ends.append(end)
-                continue
-            waiting = False
-            for pid in targets[hid]:
-                if final or end + pats[pid].max_len + HIT_CONTEXT_BYTES <= pos:
-                    lst = ready.get(pid)
-                    if lst is None:
-                        ready[pid] = [end]
-                    else:
-                        lst.append(end)
-                else:
-                    waiting = True
-            if waiting:
-                keep.append(ev)
-        events[:] = keep  # same list object: the Hyperscan callback appends to it
-        if u16_ends:
+        if self.m.utf16 and events[u16_hid]:
+            u16_ends = events[u16_hid]
+            events[u16_hid] = []
+            u16_ends.sort()
             self.owner._u16_runs(u16_ends)
+        pats = self.pats
+        targets = self.m._hs_targets
+        margin = self.m._hs_margin
+        work: list[tuple[int, list[int]]] = []
+        for hid, evs in enumerate(events):
+            if not evs or hid == u16_hid:
+                continue
+            evs.sort()
+            if final:
+                for pid in targets[hid]:
+                    work.append((pid, evs))
+                events[hid] = []
+                continue
+            for pid in targets[hid]:
+                k = bisect.bisect_right(evs, pos - pats[pid].max_len - HIT_CONTEXT_BYTES)
+                if k:
+                    work.append((pid, evs[:k]))
+            k = bisect.bisect_right(evs, pos - margin[hid])
+            if k:  # ready for every pattern sharing this expression
+                del evs[:k]
+        if not work:
+            return []
         out: list[tuple[int, int, int]] = []
         buf = self.buf
         base = self.base
-        for pid, ends in ready.items():
-            ends.sort()
+        nbuf = len(buf)
+        resumes = self.resume
+        for pid, ends in work:
             p = pats[pid]
             ml = p.max_len
             finditer = p.rx.finditer
-            resume = self.resume[pid]
+            run = p.run
+            resume = resumes[pid]
             i = 0
             n = len(ends)
             while i < n:
-                lo = ends[i] - ml - 1
-                last = ends[i]
-                i += 1
-                while i < n and ends[i] - ml - 1 <= last + ml + 1:
-                    last = ends[i]
+                e0 = ends[i]
+                if e0 <= resume or e0 <= base:
                     i += 1
-                hi = min(pos, last + ml + 1)
-                start = max(lo, resume, base)
+                    continue
+                last = e0
+                i += 1
+                if run is not None:
+                    rb = e0 - 1 - base
+                    r_end = run.match(buf, rb).end()
+                    if r_end == rb:  # no match can hold the event's last byte
+                        continue
+                    r_end += base
+                    while i < n and ends[i] - 1 < r_end:
+                        last = ends[i]
+                        i += 1
+                    floor = max(resume, base, e0 - _MAX_RUN_BACK) - base
+                    width = min(rb - floor, 512)
+                    k = run.match(buf[rb - width : rb][::-1]).end()
+                    if k == width and width < rb - floor:
+                        k = run.match(buf[floor:rb][::-1]).end()
+                    start = rb - k + base
+                    if start - base == floor and floor + base != resume:  # very long run: a window
+                        start = max(start, e0 - ml - 1)
+                    hi = min(r_end + 1, pos)
+                else:
+                    lo = e0 - ml - 1
+                    while i < n and ends[i] - ml - 1 <= last + ml + 1:
+                        last = ends[i]
+                        i += 1
+                    hi = min(pos, last + ml + 1)
+                    start = max(lo, resume, base)
                 if start >= last:
                     continue
-                for mt in finditer(buf, start - base, hi - base):
+                for mt in finditer(buf, start - base, min(hi - base, nbuf)):
                     s = mt.start() + base
                     if s >= last:
                         break
@@ -382,7 +523,7 @@ class _Lane:
                         continue
                     resume = e
                     out.append((pid, s, e))
-            self.resume[pid] = resume
+            resumes[pid] = resume
         return out
 
     def _candidates_py(self, final: bool) -> list[tuple[int, int, int]]:
@@ -412,8 +553,9 @@ class _Lane:
     def _trim(self) -> None:
         margin = self.m.max_len + 2 * HIT_CONTEXT_BYTES + 2
         keep_from = self.pos - margin
-        if self.events:
-            keep_from = min(keep_from, min(e for _, e in self.events) - margin)
+        firsts = [evs[0] for evs in self.events if evs]
+        if firsts:
+            keep_from = min(keep_from, min(firsts) - margin)
         keep_from = min(keep_from, self.owner._lane_keep_from(self))
         cut = keep_from - self.base
         if cut > 0:
