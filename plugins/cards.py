@@ -15,7 +15,7 @@ from triage.plugins.api import Hit, Pattern
 from triage.plugins.hookspecs import hookimpl
 from triage.records import Artefact
 from triage_plugins._codecs import luhn_ok
-from triage_plugins._common import DIGITS6, RegexScanner, artefact, boring_digits, text
+from triage_plugins._common import CARD_4_4, RegexScanner, artefact, boring_digits, text
 
 # (brand, IIN prefixes as (low, high) on the leading digits, allowed lengths)
 _SCHEMES: list[tuple[str, list[tuple[int, int]], set[int]]] = [
@@ -24,7 +24,8 @@ _SCHEMES: list[tuple[str, list[tuple[int, int]], set[int]]] = [
     ("jcb", [(3528, 3589)], {16, 17, 18, 19}),
     ("visa", [(4, 4)], {13, 16, 19}),
     ("mastercard", [(51, 55), (2221, 2720)], {16}),
-    ("discover", [(6011, 6011), (644, 649), (65, 65), (622126, 622925)], {16, 17, 18, 19}),
+    ("discover", [(6011, 6011), (644, 649), (65, 65)], {16, 17, 18, 19}),
+    # 622126-622925 is UnionPay-issued and co-branded for Discover acceptance: the issuer's brand wins
     ("unionpay", [(62, 62), (81, 81)], {16, 17, 18, 19}),
     ("maestro", [(50, 50), (56, 58), (6304, 6304), (6759, 6759), (676770, 676770), (676774, 676774), (6761, 6763), (639, 639)], {13, 14, 15, 16, 17, 18, 19}),
 ]
@@ -70,7 +71,7 @@ class PaymentCards(RegexScanner):
     version = "1.0.0"
     emits = ("payment_card", "card_track")
     patterns = (
-        Pattern("pan", rb"\b(?:\d[ -]?){12,18}\d\b", max_len=40, prefilter=DIGITS6),
+        Pattern("pan", rb"\b(?:\d[ -]?){12,18}\d\b", max_len=40, prefilter=CARD_4_4),
         Pattern(
             "track1",
             rb"(?:%|\b)B\d{13,19}\^[A-Za-z0-9 /.'-]{2,26}\^\d{7}",

@@ -44,6 +44,9 @@ def test_brand_rules() -> None:
     assert card_brand("2721000000000000") is None
     assert card_brand("341111111111111") == "amex"
     assert card_brand("3411111111111111") is None  # amex is 15 digits
+    # UnionPay cards co-branded for Discover acceptance (found by hypothesis)
+    assert card_brand("6222000000000009") == "unionpay"
+    assert card_brand("6011000000000004") == "discover"
 
 
 @settings(max_examples=60, deadline=None)
