@@ -212,7 +212,8 @@ class ExifParser:
             yield Artefact(
                 type="exif_gps",
                 value=f"{lat:.6f},{lon:.6f}",
-                raw=f"{gps.get(GPS_LAT)} {_text(gps.get(GPS_LAT_REF))} {gps.get(GPS_LON)} {_text(gps.get(GPS_LON_REF))}",
+                raw=(f"{gps.get(GPS_LAT)} {_text(gps.get(GPS_LAT_REF))} "
+                     f"{gps.get(GPS_LON)} {_text(gps.get(GPS_LON_REF))}"),
                 plugin=self.name,
                 plugin_version=self.version,
                 timestamp=gps_time or original_utc,

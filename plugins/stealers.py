@@ -128,7 +128,8 @@ class StealerLogAnalyser:
             budget[0] -= len(data)
             return data
 
-        rel = lambda e: e.path[len(root.rstrip("/")) + 1 :]
+        def rel(e: Entry) -> str:
+            return e.path[len(root.rstrip("/")) + 1 :]
         members = sorted(members, key=lambda e: e.path)
         credentials = 0
         urls = 0

@@ -6,7 +6,6 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-import pytest
 
 from lab_helpers import CRASH_PLUGIN, REPO, case_content, make_ext4, needs_mke2fs, run_triage
 

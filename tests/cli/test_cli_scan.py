@@ -139,7 +139,8 @@ def test_case_from_a_newer_triage_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "c.db"
     assert triage("scan", FIXTURES / "images/fat16_mbr.raw", "--case", db, *FAST, "-q").returncode == 0
     conn = sqlite3.connect(db)
-    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('triage', '9999_future', 'x')")
+    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                 "VALUES ('triage', '9999_future', 'x')")
     conn.commit()
     conn.close()
     proc = triage("scan", FIXTURES / "images/fat16_mbr.raw", "--case", db, *FAST)

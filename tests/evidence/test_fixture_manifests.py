@@ -12,7 +12,7 @@ import re
 import shutil
 import subprocess
 import unicodedata
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -39,13 +39,13 @@ def ids(paths):
     return [p.stem for p in paths]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _available_img_types() -> frozenset:
     r = subprocess.run(["fls", "-i", "list"], capture_output=True, text=True)
     return frozenset(re.findall(r"^\t(\w+) ", r.stdout + r.stderr, re.M))
 
 
-@lru_cache(maxsize=None)
+@cache
 def fls(image: str, img_type: str, offset: int, deleted: bool = False) -> tuple:
     args = ["fls", "-r", "-p", "-i", img_type, "-o", str(offset // 512)]
     if deleted:

@@ -89,7 +89,7 @@ def split_unit(unit: WorkUnit, first_uid: int) -> list[WorkUnit]:
     if len(unit.items) + len(unit.ranges) <= 1:
         return [replace(unit, attempt=unit.attempt + 1)]
     out: list[WorkUnit] = []
-    for i, item in enumerate(unit.items):
+    for item in unit.items:
         out.append(replace(unit, uid=first_uid + len(out), items=(item,), ranges=(), attempt=0))
     for r in unit.ranges:
         out.append(replace(unit, uid=first_uid + len(out), items=(), ranges=(r,), attempt=0))

@@ -140,7 +140,8 @@ class CaseWriter:
         self.conn.commit()
 
     # -- evidence and volumes -----------------------------------------------
-    def upsert_evidence(self, ev: Evidence, examiner: str | None, status: str, volume_system: str | None = None) -> None:
+    def upsert_evidence(self, ev: Evidence, examiner: str | None, status: str,
+                        volume_system: str | None = None) -> None:
         self.commit()
         now = utc_now()
         self.conn.execute(

@@ -262,7 +262,8 @@ def _walk_dir(
                     errors.append(ScanError("walk", "directory loop cut", entry.path, volume_addr))
                 continue
             if depth + 1 > MAX_DIR_DEPTH:
-                errors.append(ScanError("limit", f"directory deeper than {MAX_DIR_DEPTH}; not entered", entry.path, volume_addr))
+                errors.append(ScanError("limit", f"directory deeper than {MAX_DIR_DEPTH}; not entered", entry.path,
+                                        volume_addr))
                 continue
             try:
                 sub = f.as_directory()

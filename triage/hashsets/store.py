@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import tlsh
@@ -142,7 +142,7 @@ class HashSetStore:
     def close(self) -> None:
         self._con.close()
 
-    def __enter__(self) -> "HashSetStore":
+    def __enter__(self) -> HashSetStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -326,4 +326,4 @@ class HashSetStore:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()

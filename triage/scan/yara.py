@@ -109,7 +109,7 @@ class RuleCompileError(Exception):
     structured per-file outcome.
     """
 
-    def __init__(self, results: Sequence["RuleFileResult"]):
+    def __init__(self, results: Sequence[RuleFileResult]):
         self.results = [r for r in results if not r.ok]
         super().__init__("\n".join(r.message or r.path for r in self.results))
 
@@ -343,7 +343,7 @@ class CompiledRules:
         overlap_bytes: int = WINDOW_OVERLAP_BYTES,
         timeout: int = TIMEOUT_SECONDS,
         max_strings_per_match: int = MAX_STRINGS_PER_MATCH,
-    ) -> "YaraEngine":
+    ) -> YaraEngine:
         """Load the saved rules into a matching engine (one per process)."""
         return YaraEngine(
             yara.load(str(self.path)),
@@ -523,11 +523,11 @@ class YaraEngine:
         self.max_strings_per_match = max_strings_per_match
 
     @classmethod
-    def from_path(cls, path: Path, **options: Any) -> "YaraEngine":
+    def from_path(cls, path: Path, **options: Any) -> YaraEngine:
         """Load a saved rule set (``CompiledRules.path``) directly."""
         return cls(yara.load(str(path)), **options)
 
-    def stream(self, entry: Entry, filetype: str, owner: str = "", md5: str = "") -> "YaraStream":
+    def stream(self, entry: Entry, filetype: str, owner: str = "", md5: str = "") -> YaraStream:
         """Start matching one file; feed its bytes in order, then ``close()``.
 
         ``filetype`` is the :func:`filetype_from_magic` value. ``md5`` is the
