@@ -96,7 +96,7 @@ class DaskExecutor:
         fut = self.client.submit(scan_unit, unit.evidence_path, unit.volume_offset, unit, self._options_f,
                                  self._rules_f, key=f"triage-unit-{self._token}-{unit.uid}-{unit.attempt}",
                                  pure=False)
-        self._inflight[fut.key] = (fut, unit, done)
+        self._inflight[str(fut.key)] = (fut, unit, done)
         self._ac.add(fut)
         while len(self._inflight) >= self.max_in_flight:
             self._take_one()
@@ -107,7 +107,7 @@ class DaskExecutor:
 
     def _take_one(self) -> None:
         fut = next(self._ac)
-        _, unit, done = self._inflight.pop(fut.key)
+        _, unit, done = self._inflight.pop(str(fut.key))
         if fut.status == "finished":
             result = fut.result()
             fut.release()

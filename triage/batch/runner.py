@@ -71,7 +71,7 @@ def run_batch(items: list[BatchItem], case_dir: Path, options: ScanOptions, comp
     case_dir.mkdir(parents=True, exist_ok=True)
     writers: dict[str, CaseWriter] = {}
     reports: list[ItemReport] = []
-    versions = {**host_versions(), "plugins": engine.plugin_names}
+    versions: dict[str, Any] = {**host_versions(), "plugins": engine.plugin_names}
     if compiled is not None:
         versions["yara_rules"] = getattr(compiled, "sources", None)
     try:

@@ -154,7 +154,7 @@ def run_scan(images: list[Path], case_db: Path, options: ScanOptions, examiner: 
         writer = CaseWriter(case_db)
     except SchemaError as exc:
         raise SetupError(str(exc)) from None
-    versions = {**host_versions(), "plugins": engine.plugin_names}
+    versions: dict[str, Any] = {**host_versions(), "plugins": engine.plugin_names}
     if compiled is not None:
         versions["yara_rules"] = getattr(compiled, "sources", None)
     writer.begin_run(command, examiner, options.as_dict(), versions)

@@ -401,6 +401,6 @@ def open_evidence(path: str | Path, evidence_id: str | None = None) -> OpenedEvi
         format=fmt,
         size=size,
         segments=tuple(str(Path(s).resolve()) for s in segments),
-        **{k: v for k, v in meta.items()},
+        **meta,  # type: ignore[arg-type]  # EWF header fields, all optional strings
     )
     return OpenedEvidence(evidence=evidence, img=img, _closers=[img.close])

@@ -11,6 +11,7 @@ import logging
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytsk3
 
@@ -101,7 +102,7 @@ class StreamReader:
         return bytes(self.file.read_random(offset, n, self.attr_type, self.attr_id))
 
 
-def _entry_type(f: pytsk3.File, meta: object = None) -> str:
+def _entry_type(f: pytsk3.File, meta: Any = None) -> str:
     meta = meta if meta is not None else f.info.meta
     if meta is not None and int(meta.type) in _META_TYPES:
         return _META_TYPES[int(meta.type)]

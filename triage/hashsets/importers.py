@@ -167,7 +167,7 @@ def read_md5sum(path: Path, stats: ParseStats) -> Iterator[Row]:
             continue
         m = _MD5SUM.match(s) or _BSD.match(s)
         algo = classify(m.group("hash")) if m else None
-        if algo is None:
+        if m is None or algo is None:
             stats.bad(n, line, "expected '<hash>  <path>'")
             continue
         yield algo, m.group("hash").lower()

@@ -173,7 +173,7 @@ class HashSetStore:
             (name, kind, source, fmt, _now()),
         )
         self._con.commit()
-        return int(cur.lastrowid), True
+        return int(cur.lastrowid or 0), True
 
     def _write_guard(self) -> None:
         if self.readonly:

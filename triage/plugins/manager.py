@@ -120,7 +120,7 @@ def discover(
     seen: set[str] = set()
     for impl in pm.hook.triage_plugins.get_hookimpls():
         try:
-            provided = impl.function()
+            provided: Sequence[Plugin] = impl.function()  # type: ignore[operator,assignment]
         except Exception as exc:
             errors.append(f"{impl.plugin_name}: triage_plugins() raised {type(exc).__name__}: {exc}")
             continue

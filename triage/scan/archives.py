@@ -15,7 +15,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from triage.records import Entry, ScanError
 
@@ -166,7 +166,7 @@ def _zip_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanEr
 
 def _compressed_member(path: Path, kind: str, parent: Entry, budget: _Budget, errors: list[ScanError]
                        ) -> Iterator[tuple[Entry, Iterator[bytes]]]:
-    opener = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}[kind]
+    opener: Any = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}[kind]
     name = parent.name
     for suffix in (".gz", ".tgz", ".bz2", ".xz", ".z"):
         if name.lower().endswith(suffix):
