@@ -40,7 +40,10 @@ def ids(paths):
 
 
 @cache
+@cache
 def _available_img_types() -> frozenset:
+    if not HAVE_TSK:
+        return frozenset()
     r = subprocess.run(["fls", "-i", "list"], capture_output=True, text=True)
     return frozenset(re.findall(r"^\t(\w+) ", r.stdout + r.stderr, re.M))
 
@@ -120,15 +123,19 @@ def test_containers_share_source_files():
 
 
 # ------------------------------------------------------------------ TSK oracle
+# Only the images the TSK CLI can read are checked against it (Debian's 4.11
+# build reads raw, split raw, E01 and VMDK; not QCOW2, VHDX or a child
+# without its parent): those are parametrised, the others are not generated.
+ORACLE = [p for p in MANIFESTS if tsk_target(load(p)) is not None]
+ORACLE_VS = [p for p in ORACLE if load(p)["volume_system"] != "none"]
+ORACLE_DELETED = [p for p in ORACLE if load(p)["deleted"] or load(p)["streams"]]
+
 
 @needs_tsk
-@pytest.mark.parametrize("path", MANIFESTS, ids=ids(MANIFESTS))
+@pytest.mark.parametrize("path", ORACLE_VS, ids=ids(ORACLE_VS))
 def test_volumes_match_mmls(path):
     m = load(path)
-    target = tsk_target(m)
-    if target is None or m["volume_system"] == "none":
-        pytest.skip("no TSK-readable volume system")
-    image, img_type = target
+    image, img_type = tsk_target(m)
     r = subprocess.run(["mmls", "-i", img_type, "-t", m["volume_system"], image],
                        capture_output=True, text=True, check=True)
     starts = {}
@@ -144,13 +151,10 @@ def test_volumes_match_mmls(path):
 
 
 @needs_tsk
-@pytest.mark.parametrize("path", MANIFESTS, ids=ids(MANIFESTS))
+@pytest.mark.parametrize("path", ORACLE, ids=ids(ORACLE))
 def test_files_exist_with_hashes(path):
     m = load(path)
-    target = tsk_target(m)
-    if target is None:
-        pytest.skip(f"TSK CLI cannot read {m['format']}" + (" without its parent" if m.get("missing_parent") else ""))
-    image, img_type = target
+    image, img_type = tsk_target(m)
     for f in m["files"]:
         entries = {name: inode for (t, star, inode, name) in fls(image, img_type, f["volume_offset"])
                    if not star and t.endswith("/r")}
@@ -160,15 +164,10 @@ def test_files_exist_with_hashes(path):
 
 
 @needs_tsk
-@pytest.mark.parametrize("path", MANIFESTS, ids=ids(MANIFESTS))
+@pytest.mark.parametrize("path", ORACLE_DELETED, ids=ids(ORACLE_DELETED))
 def test_deleted_and_streams(path):
     m = load(path)
-    target = tsk_target(m)
-    if target is None:
-        pytest.skip("not readable by the TSK CLI")
-    if not m["deleted"] and not m["streams"]:
-        pytest.skip("no deleted files or streams")
-    image, img_type = target
+    image, img_type = tsk_target(m)
     for d in m["deleted"]:
         entries = {name: inode for (t, star, inode, name) in fls(image, img_type, d["volume_offset"], True) if star}
         rel = d["path"].lstrip("/")
