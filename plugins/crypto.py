@@ -149,6 +149,44 @@ _WORDS = frozenset(_MNEMO.wordlist)
 _TOKEN = re.compile(rb"[a-z]+")
 _SEP_OK = re.compile(rb"[ \t\r\n,]{1,6}")
 _LENGTHS = (24, 21, 18, 15, 12)
+_WORDS_B = frozenset(w.encode() for w in _MNEMO.wordlist)
+_TRIGGER = rb"\b[a-z]{3,8}(?:[ \t\r\n,]{1,6}[a-z]{3,8}){11}\b"
+_TRIGGER_RX = re.compile(_TRIGGER)
+_AZ = frozenset(b"abcdefghijklmnopqrstuvwxyz")
+
+
+def _cannot_hold_seed(hit: Hit) -> bool:
+    """True when no seed phrase can start in the match (a cheap, sound reject).
+
+    The match is twelve words; a phrase starting at its k-th word holds
+    words k..11 and k more after the match, all list words. So the trailing
+    list words of the match (b of them) must be followed by 12 - b list words.
+    """
+    data = hit.data
+    end = hit.end
+    if end < len(data) and data[end] in _AZ:
+        return False  # not a trigger match: no shortcut
+    words = _TOKEN.findall(data, hit.start, end)
+    if len(words) != 12 or _TRIGGER_RX.fullmatch(data, hit.start, end) is None:
+        return False
+    b = 0
+    for w in reversed(words):
+        if w not in _WORDS_B:
+            break
+        b += 1
+    if b == 0:
+        return True
+    need = 12 - b
+    if need:
+        for m in _TOKEN.finditer(data, end):
+            if m.group() not in _WORDS_B:
+                return True
+            need -= 1
+            if not need:
+                break
+        else:
+            return True  # fewer than 12 - b words follow
+    return False
 
 
 class Bip39(RegexScanner):
@@ -163,10 +201,12 @@ class Bip39(RegexScanner):
     name = "bip39"
     version = "1.0.0"
     emits = ("bip39_mnemonic",)
-    patterns = (Pattern("words", rb"\b[a-z]{3,8}(?:[ \t\r\n,]{1,6}[a-z]{3,8}){11}\b", max_len=170,
+    patterns = (Pattern("words", _TRIGGER, max_len=170,
                         prefilter=rb"[a-z]{3}" + rb"[ \t\r\n,]+[a-z]{3,8}" * 10 + rb"[ \t\r\n,]+[a-z]{3}"),)
 
     def check_words(self, hit: Hit) -> Iterator[Artefact]:
+        if _cannot_hold_seed(hit):
+            return
         data = hit.data
         toks = [(m.start(), m.end(), m.group().decode()) for m in _TOKEN.finditer(data)]
         runs: list[list[tuple[int, int, str]]] = []

@@ -34,6 +34,12 @@ Why it is built this way:
 * **Virtual newlines.** Each lane starts and ends with a virtual ``\\n`` so
   line-anchored patterns (combo lists) work on a file's first and last line
   without ``^``/``$`` (whose meaning differs between the engines and chunks).
+* **Small files in one call.** A stream's first chunk (up to
+  :data:`ONE_SHOT_MAX`) is held back; when ``close()`` follows it (a file
+  that fits one chunk: most files), the lane ``\n + data + \n`` is scanned
+  with one Hyperscan call and processed once. The UTF-16 lane opens its
+  Hyperscan stream only when a run reaches it, and one per-thread scratch
+  serves every stream. Results are those of the chunked path.
 * **Isolation.** A validator that raises becomes a :class:`ScanError`; the
   other scanners go on.
 """
@@ -41,7 +47,6 @@ Why it is built this way:
 from __future__ import annotations
 
 import bisect
-import itertools
 import os
 import re
 import sys
@@ -72,6 +77,10 @@ _U16_MIN_PAIRS = 6
 #: Validate lazily: a lane processes its pending work once this many new
 #: bytes have arrived (or at close), so tiny chunks cost no regex passes.
 PROCESS_EVERY = 256 * 1024
+#: A stream's first chunk up to this size is held back: when close() comes
+#: next (a small file, the common case) the whole lane is scanned in one
+#: Hyperscan call with its virtual newlines.
+ONE_SHOT_MAX = 1 << 20
 #: How far back from an event a run of a pattern's bytes is followed.
 _MAX_RUN_BACK = 64 * 1024
 #: Errors kept per scanner per stream; the rest are counted in one last error.
@@ -264,7 +273,10 @@ class ContentMatcher:
         if engine == "hyperscan":
             self._compile_hyperscan()
         self._lock = threading.Lock()
+        self._tls = threading.local()
         self.max_len = max((p.max_len for p in self._pats), default=1)
+        #: can any pattern match inside a lone newline (an empty lane's content)?
+        self._nl_matters = any(p.rx.search(b"\n") for p in self._pats)
 
     def _error(self, scanner: ContentScanner, message: str) -> None:
         self.errors.append(
@@ -305,6 +317,7 @@ class ContentMatcher:
         #: an expression's events are all consumed once this far behind
         self._hs_margin = [max(pats[pid].max_len for pid in t) + HIT_CONTEXT_BYTES for t in targets]
         self._u16_hid = len(targets)
+        self._hs_range = range(len(targets) + 1)
         return db
 
     def _compile_hyperscan(self) -> None:
@@ -335,6 +348,35 @@ class ContentMatcher:
         """A new stream for one file (or one run of unallocated space)."""
         return MatchStream(self)
 
+    def scan_bytes(self, data: bytes) -> tuple[list[Artefact], list[ScanError]]:
+        """Artefacts and errors of one whole file (or run of bytes) held in memory.
+
+        The same as ``stream()``, ``feed(data)``, ``close()``: up to
+        :data:`ONE_SHOT_MAX` bytes it is one Hyperscan call, larger buffers are
+        fed in 1 MiB pieces so memory stays bounded.
+        """
+        st = MatchStream(self)
+        mv = memoryview(data)
+        n = len(mv)
+        if n <= ONE_SHOT_MAX:
+            st._pending = bytes(data) if type(data) is not bytes else data
+        else:
+            step = 1 << 20
+            for i in range(0, n, step):
+                st.feed(bytes(mv[i : i + step]))
+        return st.close()
+
+    def _thread_scratch(self) -> object:
+        """This thread's Hyperscan scratch (a scan call never nests in another)."""
+        scr = getattr(self._tls, "scratch", None)
+        if scr is None:
+            scr = self._tls.scratch = self._db.scratch.clone()  # type: ignore[union-attr]
+        return scr
+
+
+#: a lane's events before its Hyperscan stream opens (never appended to)
+_NO_EVENTS: list[list[int]] = []
+
 
 def _hs_callback(hid: int, _from: int, to: int, _flags: int, events: list[list[int]]) -> None:
     events[hid].append(to)
@@ -363,20 +405,28 @@ class _Lane:
         self.pos = 0  # lane position just past the last byte fed
         self.processed_at = 0
         #: end offsets reported by Hyperscan, one list per expression id
-        self.events: list[list[int]] = [[] for _ in range(len(m._hs_targets) + 1)]
+        #: (made when the Hyperscan stream opens)
+        self.events: list[list[int]] = _NO_EVENTS
         self.resume = [0] * len(self.pats)
+        #: the Hyperscan stream is opened on the first byte (a UTF-16 lane
+        #: usually never gets any)
         self.hs_stream = None
-        if m._db is not None:
-            self.hs_stream = m._db.stream(match_event_handler=_hs_callback, context=self.events)
-            self.hs_stream.__enter__()
-            self.scratch = m._db.scratch.clone()  # type: ignore[attr-defined]
         self.closed = False
+
+    def _open(self) -> None:
+        m = self.m
+        self.events = [[] for _ in m._hs_range]
+        self.hs_stream = m._db.stream(match_event_handler=_hs_callback, context=self.events)  # type: ignore[attr-defined]
+        self.hs_stream.__enter__()
+        self.scratch = m._thread_scratch()
 
     # -- feeding -----------------------------------------------------------
     def feed(self, data: bytes) -> None:
         if not data:
             return
-        if self.hs_stream is not None:
+        if self.m._db is not None:
+            if self.hs_stream is None:
+                self._open()
             self.hs_stream.scan(data, scratch=self.scratch)
         self.buf += data
         self.pos += len(data)
@@ -385,16 +435,42 @@ class _Lane:
 
     def finish(self) -> None:
         """Virtual trailing newline, end the Hyperscan stream, process all."""
+        if self.pos == 0 and not self.m._nl_matters:
+            # nothing was fed: the lane would hold only its trailing newline,
+            # where no pattern matches
+            self.closed = True
+            return
         self.feed_tail()
+        self._close_hs()
+        self.process(final=True)
+        self.closed = True
+
+    def finish_with(self, data: bytes) -> None:
+        """A fresh lane's whole content (trailing newline included), then finish.
+
+        One Hyperscan call instead of a call per piece; ``data`` becomes the
+        buffer as is (no copy).
+        """
+        assert self.pos == 0
+        if self.m._db is not None:
+            self._open()
+            self.hs_stream.scan(data, scratch=self.scratch)
+            self._close_hs()
+        self.buf = data  # type: ignore[assignment] - bytes until trimmed
+        self.pos = len(data)
+        self.process(final=True)
+        self.closed = True
+
+    def _close_hs(self) -> None:
         if self.hs_stream is not None:
             with self.m._lock:  # close() uses the database's own scratch
                 self.hs_stream.close()
             self.hs_stream = None
-        self.process(final=True)
-        self.closed = True
 
     def feed_tail(self) -> None:
-        if self.hs_stream is not None:
+        if self.m._db is not None:
+            if self.hs_stream is None:
+                self._open()
             self.hs_stream.scan(b"\n", scratch=self.scratch)
         self.buf += b"\n"
         self.pos += 1
@@ -438,6 +514,8 @@ class _Lane:
           when close), as far back as the previous match of that pattern.
         """
         events = self.events
+        if not any(events):
+            return []
         pos = self.pos
         u16_hid = self.m._u16_hid
         if self.m.utf16 and events[u16_hid]:
@@ -559,7 +637,10 @@ class _Lane:
         keep_from = min(keep_from, self.owner._lane_keep_from(self))
         cut = keep_from - self.base
         if cut > 0:
-            del self.buf[:cut]
+            if type(self.buf) is bytes:
+                self.buf = bytearray(self.buf[cut:])
+            else:
+                del self.buf[:cut]
             self.base += cut
 
     # -- validation ----------------------------------------------------------
@@ -592,19 +673,42 @@ class _Lane:
                 if a.type not in scanner.emits:
                     owner._plugin_error(p.scanner, f"artefact type {a.type!r} not in emits", offset)
                     continue
-                if ctx is None:  # lane position 0 is the virtual newline: not shown
-                    ctx = _context(data[1:], start - 1, end - 1) if wlo == 0 and start > 0 else _context(data, start, end)
-                owner.artefacts.append(
-                    replace(
+                context = a.context
+                if not context:
+                    if ctx is None:  # lane position 0 is the virtual newline: not shown
+                        ctx = (_context(data[1:], start - 1, end - 1) if wlo == 0 and start > 0
+                               else _context(data, start, end))
+                    context = ctx
+                if type(a) is Artefact:  # dataclasses.replace(), without its introspection
+                    a = Artefact(
+                        type=a.type,
+                        value=a.value,
+                        raw=a.raw or data[start:end].decode("latin-1"),
+                        offset=offset if a.offset is None else a.offset,
+                        encoding=a.encoding or enc,
+                        context=context,
+                        plugin=a.plugin or scanner.name,
+                        plugin_version=a.plugin_version or scanner.version,
+                        confidence=a.confidence,
+                        timestamp=a.timestamp,
+                        count=a.count,
+                        extra=a.extra,
+                    )
+                else:
+                    a = replace(
                         a,
                         offset=offset if a.offset is None else a.offset,
                         encoding=a.encoding or enc,
                         raw=a.raw or data[start:end].decode("latin-1"),
-                        context=a.context or ctx,
+                        context=context,
                         plugin=a.plugin or scanner.name,
                         plugin_version=a.plugin_version or scanner.version,
                     )
-                )
+                owner.artefacts.append(a)
+
+
+def _minus_one(q: int) -> int:
+    return q - 1
 
 
 class MatchStream:
@@ -616,8 +720,11 @@ class MatchStream:
         self.errors: list[ScanError] = []
         self._err_count: dict[int, int] = {}
         self._closed = False
-        self.raw = _Lane(self, "ascii", lambda q: q - 1)
-        self.raw.feed(b"\n")  # virtual leading newline at lane position 0
+        self.raw = _Lane(self, "ascii", _minus_one)
+        #: first chunk held back (see ONE_SHOT_MAX); the virtual leading
+        #: newline goes in front of it when the lane starts
+        self._pending: bytes | None = None
+        self._started = False
         # UTF-16 lane and its segment map: sep_starts[i] <= q uses segment i
         self.u16: _Lane | None = None
         self._seg_sep: list[int] = []
@@ -633,13 +740,38 @@ class MatchStream:
         """Scan the next bytes of the stream (any size, in order)."""
         if self._closed:
             raise ValueError("stream is closed")
+        if not chunk:
+            return
+        if not self._started:
+            if self._pending is None and len(chunk) <= ONE_SHOT_MAX:
+                self._pending = chunk if type(chunk) is bytes else bytes(chunk)
+                return
+            self._start()
         self.raw.feed(chunk)
+
+    def _start(self) -> None:
+        """Start the raw lane: virtual leading newline, then any held chunk."""
+        self._started = True
+        p = self._pending
+        self._pending = None
+        if p is not None and len(p) <= 65536:
+            self.raw.feed(b"\n" + p)
+        else:
+            self.raw.feed(b"\n")  # virtual leading newline at lane position 0
+            if p is not None:
+                self.raw.feed(p)
 
     def close(self) -> tuple[list[Artefact], list[ScanError]]:
         """Flush everything pending; artefacts sorted by offset."""
         if not self._closed:
             self._closed = True
-            self.raw.finish()
+            if self._started:
+                self.raw.finish()
+            else:  # one chunk at most: the whole lane in one call
+                p = self._pending
+                self._pending = None
+                self._started = True
+                self.raw.finish_with(b"\n" + p + b"\n" if p else b"\n\n")
             if self.u16 is not None:
                 self.u16.finish()
             for idx, n in self._err_count.items():
@@ -775,7 +907,8 @@ class MatchStream:
             return
         if te <= self._u16_done:
             return
-        ts = self._run_start(te)
+        # no run can end at te unless the byte before it is a NUL
+        ts = self._run_start(te) if buf[te - 1 - base] == 0 else te
         contiguous = self._u16_cont and ts == self._u16_done
         if ts == te:
             self._u16_done = max(self._u16_done, pos - 1 if buf[-1] != 0 else pos)
