@@ -166,16 +166,18 @@ def _reopen_failed(item: WorkItem, volume_addr: int, exc: BaseException) -> File
     return FileOutcome(FileResult(entry=item.entry, volume_addr=volume_addr, errors=(err,)))
 
 
-def run_unit(unit: WorkUnit, options: ScanOptions, compiled: Any, mark: Any = None) -> UnitResult:
+def run_unit(unit: WorkUnit, options: ScanOptions, compiled: Any, mark: Any = None,
+             engine: ScanEngine | None = None) -> UnitResult:
     """Scan one unit in this process; never raises for bad evidence data.
 
     ``mark(i)`` (when given) is called before item ``i`` starts, so a
     supervisor can time each item and knows which one a crash was on.
+    ``engine`` is the caller's own, when the unit runs where it was made.
     """
     from triage.scan.pipeline import _sibling_reader, scan_raw_ranges
 
     state = worker_state()
-    engine = state.engine(options, compiled)
+    engine = engine or state.engine(options, compiled)
     result = UnitResult(unit)
     try:
         fs = state.file_system(unit.evidence_path, unit.volume_offset) if unit.items else None
@@ -206,6 +208,28 @@ def run_unit(unit: WorkUnit, options: ScanOptions, compiled: Any, mark: Any = No
         result.artefacts, result.errors = scan_raw_ranges(opened.img, engine, unit.volume_addr,
                                                           unit.volume_offset, list(unit.ranges))
     return result
+
+
+class InlineExecutor:
+    """Runs each unit at once, in this process, with the caller's engine.
+
+    ``--workers 1``: the same units and the same code as the pools, without
+    a second process (and so without crash isolation).
+    """
+
+    def __init__(self, engine: ScanEngine) -> None:
+        self.engine = engine
+        self._uid = 0
+
+    def next_uid(self) -> int:
+        self._uid += 1
+        return self._uid
+
+    def submit(self, unit: WorkUnit, done: Any) -> None:
+        done(run_unit(unit, self.engine.options, None, engine=self.engine))
+
+    def wait(self) -> None:
+        return None
 
 
 def scan_unit(evidence_path: str, volume_offset: int, unit: WorkUnit, options: ScanOptions,

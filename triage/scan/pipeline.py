@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -19,7 +19,7 @@ import pytsk3
 from triage.case.writer import CaseWriter, entry_key
 from triage.evidence.containers import EvidenceError, OpenedEvidence, open_evidence
 from triage.evidence.volumes import VolumeLayout, list_volumes, open_fs
-from triage.evidence.walk import READ_CHUNK_BYTES, StreamReader, unallocated_ranges, walk_fs
+from triage.evidence.walk import unallocated_ranges, walk_fs
 from triage.records import Artefact, Entry, ScanError, Volume
 from triage.scan.engine import FileOutcome, ScanEngine
 
@@ -105,8 +105,9 @@ def scan_item(
 ) -> ItemStats:
     """Scan one evidence item into the case; resumes an interrupted earlier scan of it.
 
-    With an ``executor`` this process only walks and writes: file contents are
-    read and scanned by the executor's workers, unit by unit.
+    This process walks and writes; file contents are read and scanned by the
+    ``executor`` (worker processes, a dask cluster), unit by unit; without
+    one, by this process with ``engine``.
     """
     try:
         opened = open_evidence(path, evidence_id)
@@ -117,11 +118,15 @@ def scan_item(
         stats.errors += 1
         return stats
     with opened:
+        if executor is None:
+            from triage.batch.units import InlineExecutor
+
+            executor = InlineExecutor(engine)
         return _scan_opened(opened, writer, engine, examiner, progress, executor)
 
 
 def _scan_opened(opened: OpenedEvidence, writer: CaseWriter, engine: ScanEngine, examiner: str | None,
-                 progress: Progress | None, executor: UnitExecutor | None = None) -> ItemStats:
+                 progress: Progress | None, executor: UnitExecutor) -> ItemStats:
     ev = opened.evidence
     stats = ItemStats(ev.id)
     resuming = writer.evidence_status(ev.id) == "scanning"
@@ -141,22 +146,14 @@ def _scan_opened(opened: OpenedEvidence, writer: CaseWriter, engine: ScanEngine,
         vid = volume_ids[(vol.addr, vol.offset)]
         if vol.fs_type:
             stats.file_systems += 1
-            if executor is None:
-                _scan_fs_volume(opened, vol, vid, writer, engine, resuming, progress, stats)
-            else:
-                _scan_fs_volume_units(opened, vol, vid, writer, engine, resuming, progress, stats, executor)
+            _scan_fs_volume(opened, vol, vid, writer, engine, resuming, progress, stats, executor)
         elif vol.kind in ("unallocated", "partition", "whole") and engine.matcher is not None \
                 and engine.options.unallocated:
             # a gap, or a partition whose file system TSK cannot read: its bytes are still searched
             unit = f"volume:{vol.addr}:{vol.offset}:unallocated"
             if not writer.unit_done(ev.id, unit):
-                if executor is None:
-                    _scan_raw_range(opened, vol, vid, [(vol.offset, vol.length)], writer, engine, stats)
-                    writer.mark_unit(ev.id, unit)
-                else:
-                    _submit_raw(opened, vol, vid, [(vol.offset, vol.length)], unit, writer, stats, executor)
-    if executor is not None:
-        executor.wait()
+                _submit_raw(opened, vol, vid, [(vol.offset, vol.length)], unit, writer, stats, executor)
+    executor.wait()
     writer.commit()
     if stats.file_systems == 0:
         stats.status = "failed" if stats.files == 0 else "partial"
@@ -168,62 +165,14 @@ def _scan_opened(opened: OpenedEvidence, writer: CaseWriter, engine: ScanEngine,
 
 
 def _scan_fs_volume(opened: OpenedEvidence, vol: Volume, vid: int, writer: CaseWriter, engine: ScanEngine,
-                    resuming: bool, progress: Progress | None, stats: ItemStats) -> None:
-    ev_id = opened.evidence.id
-    try:
-        fs = open_fs(opened.img, vol.offset)
-    except Exception as exc:
-        _record(writer, ev_id, vid, ScanError("fs", f"cannot open file system: {exc}", volume_addr=vol.addr), stats)
-        return
-    walk_errors: list[ScanError] = []
-    runs: array | None = array("q") if (engine.matcher is not None and engine.options.unallocated) else None
-    entries_for_analysers: list[tuple[Entry, int | None]] = []
-    keep_entries = bool(engine.analysers)
-    for entry, reader in walk_fs(fs, vol.addr, walk_errors, runs):
-        for err in walk_errors:
-            _record(writer, ev_id, vid, err, stats)
-        walk_errors.clear()
-        key = entry_key(vol.addr, entry.inode, entry.path)
-        if keep_entries:
-            entries_for_analysers.append((entry, None))
-        if resuming and writer.is_done(ev_id, key):
-            stats.skipped += 1
-            continue
-        if reader is None or entry.size == 0:
-            outcome = engine.describe_only(entry, vol.addr) if reader is None else \
-                engine.process(entry, vol.addr, iter(()))
-        else:
-            parent_dir = entry.path.rsplit("/", 1)[0] or "/"
-            outcome = engine.process(entry, vol.addr, _chunks(reader), _sibling_reader(fs, parent_dir))
-        _write_outcome(writer, ev_id, vid, outcome, None, stats)
-        if progress is not None:
-            progress(1, outcome.result.bytes_read)
-    for err in walk_errors:
-        _record(writer, ev_id, vid, err, stats)
-    writer.commit()
-
-    if engine.analysers:
-        _run_analysers(fs, vol, vid, [e for e, _ in entries_for_analysers], writer, engine, stats)
-
-    if runs is not None:
-        unit = f"volume:{vol.addr}:{vol.offset}:unallocated"
-        if not writer.unit_done(ev_id, unit):
-            block = int(fs.info.block_size)
-            first = int(fs.info.first_block)
-            count = int(fs.info.last_block) + 1
-            ranges = [(vol.offset + s * block, n * block) for s, n in unallocated_ranges(runs, count, first)]
-            _scan_raw_range(opened, vol, vid, ranges, writer, engine, stats)
-            writer.mark_unit(ev_id, unit)
-
-
-def _scan_fs_volume_units(opened: OpenedEvidence, vol: Volume, vid: int, writer: CaseWriter, engine: ScanEngine,
                           resuming: bool, progress: Progress | None, stats: ItemStats,
                           executor: UnitExecutor) -> None:
-    """The walk of ``_scan_fs_volume``, with the reading shipped out in work units.
+    """Walk a file system here; its files are read and scanned through the executor, in units.
 
     This process keeps only what is cheap per file (the TSK walk, the
     resume check, the writes); pytsk3 objects never leave it: units name
-    files by meta address and attribute, and workers reopen them.
+    files by meta address and attribute, and whoever runs a unit reopens
+    them (this process too, with the inline executor).
     """
     from triage.batch.units import UNIT_MAX_BYTES, UNIT_MAX_ENTRIES, WorkItem, WorkUnit
 
@@ -312,23 +261,6 @@ def _submit_raw(opened: OpenedEvidence, vol: Volume, vid: int, ranges: list[tupl
 
     executor.submit(WorkUnit(executor.next_uid(), opened.evidence.path, vol.addr, vol.offset,
                              ranges=tuple(ranges)), done)
-
-
-def _chunks(reader: StreamReader) -> Iterator[bytes]:
-    return reader.chunks(READ_CHUNK_BYTES)
-
-
-def _scan_raw_range(opened: OpenedEvidence, vol: Volume, vid: int, ranges: list[tuple[int, int]],
-                    writer: CaseWriter, engine: ScanEngine, stats: ItemStats) -> None:
-    """Content-scan byte ranges of the media (absolute offsets); artefacts get volume-relative offsets."""
-    if engine.matcher is None:
-        return
-    artefacts, errors = scan_raw_ranges(opened.img, engine, vol.addr, vol.offset, ranges)
-    if artefacts:
-        writer.write_volume_artefacts(opened.evidence.id, vid, artefacts)
-    for err in errors:
-        _record(writer, opened.evidence.id, vid, err, stats)
-    writer.commit()
 
 
 def scan_raw_ranges(img: Any, engine: ScanEngine, volume_addr: int, volume_offset: int,
