@@ -1,7 +1,7 @@
 """Throughput of the content matcher against hashing, on deterministic corpora.
 
     .venv/bin/python bench/matcher_bench.py [--size-mib 64] [--reps 3]
-                                            [--corpus random,text,demo]
+                                            [--corpus random,text,demo,zeros]
                                             [--baseline DIR]
 
 Corpora (all generated from fixed seeds, nothing downloaded):
@@ -12,6 +12,9 @@ Corpora (all generated from fixed seeds, nothing downloaded):
   rows, log lines (numbers, dates, amounts, file names, host names), with
   about one valid artefact planted per 4 KiB (cards, IBANs, e-mails, phones,
   URLs, IPs, BTC/ETH addresses, NINOs, combo lines), some of it UTF-16LE.
+* ``zeros``: ``--size-mib`` of mostly zero bytes (unallocated space, sparse
+  files, SQLite pages) with a little text and UTF-16LE text every 64 KiB or
+  so, at odd and even offsets.
 * ``demo``: the files of ``fixtures/content/demo`` (the content of
   ``fixtures/images/demo.raw``), each scanned as its own stream, repeated
   until about 16 MiB have been scanned (per-file costs show here).
@@ -174,6 +177,19 @@ def mixed_text(size: int, seed: int = 2, per: int = 4096) -> bytes:
     return b"".join(out)[:size]
 
 
+def mostly_zeros(size: int, seed: int = 3, every: int = 65536) -> bytes:
+    """Zero bytes with a short text or UTF-16LE text (some with an artefact) about every ``every`` bytes."""
+    rnd = random.Random(seed)
+    out = bytearray(size)
+    for p in range(rnd.randrange(every), size - 512, every):
+        s = _sentence(rnd) + (f" {_artefact(rnd)} " if rnd.randrange(2) else "")
+        b = s.encode("utf-16le") if rnd.randrange(2) else s.encode("ascii")
+        p += rnd.randrange(every // 2)
+        b = b[: size - p]
+        out[p : p + len(b)] = b
+    return bytes(out)
+
+
 def demo_files() -> list[bytes]:
     base = ROOT / "fixtures" / "content" / "demo"
     return [p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()]
@@ -234,7 +250,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size-mib", type=int, default=64)
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--corpus", default="random,text,demo")
+    ap.add_argument("--corpus", default="random,text,demo,zeros")
     ap.add_argument("--baseline", type=Path, help="directory with a saved matcher.py (and patterns.py)")
     args = ap.parse_args()
 
@@ -249,6 +265,8 @@ def main() -> None:
             files = [random_bytes(size)]
         elif name == "text":
             files = [mixed_text(size)]
+        elif name == "zeros":
+            files = [mostly_zeros(size)]
         elif name == "demo":
             one = demo_files()
             files = one * max(1, (16 * MiB) // sum(map(len, one)))

@@ -82,6 +82,47 @@ def test_long_utf16_run_across_many_chunks(scan, engine: str) -> None:
     assert cards[0].offset == 3 + body.index("4111".encode("utf-16le"))
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("chunk", [7, 4093, 65536, 1 << 20, None])
+def test_utf16_run_in_zeros_found_at_both_alignments(scan, matchers, engine: str, chunk: int | None) -> None:
+    # zero-filled areas (unallocated space, sparse files): the UTF-16LE run
+    # detector skips the inside of long NUL runs, yet must find every run in
+    # them, at even and odd offsets, with a NUL or non-NUL terminator, and
+    # across chunk boundaries (the 4096 and 65536 offsets straddle chunks)
+    text = "Card: 4000 0566 5566 5556 mail a.user@example.com".encode("utf-16le")
+    card_at = text.index("4".encode("utf-16le"))
+    data = bytearray(300_000)
+    starts = [1000, 2001, 4096 - 20, 4096 * 3 - 41, 65536 - 30, 65536 * 2 - 55, 200_000 + 7]
+    for i, p in enumerate(starts):
+        data[p : p + len(text)] = text
+        if i % 2:
+            data[p + len(text)] = 0xFF
+    data = bytes(data)
+    if chunk is None:
+        arts, errs = matchers[engine].scan_bytes(data)
+        assert errs == []
+    else:
+        arts = scan(data, engine=engine, chunk=chunk)
+    cards = [(a.value, a.offset, a.encoding) for a in arts if a.type == "payment_card"]
+    assert cards == [("4000056655665556", p + card_at, "utf-16le") for p in starts]
+    assert values(arts, "email").count("a.user@example.com") == len(starts)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_utf16_run_right_after_zeros_in_previous_chunk(scanners, engine: str) -> None:
+    # the NUL run ends exactly at a chunk end; the run starts the next chunk
+    text = " 4111111111111111 ".encode("utf-16le")
+    for lead in (0, 1, 2, 3):
+        m = ContentMatcher(scanners, engine=engine)
+        st = m.stream()
+        st.feed(bytes(2 << 20))
+        st.feed(bytes(lead) + text + bytes(100))
+        st.feed(bytes(5000))
+        arts, _ = st.close()
+        got = [(a.value, a.offset) for a in arts if a.type == "payment_card"]
+        assert got == [("4111111111111111", (2 << 20) + lead + 2)], lead
+
+
 class _Boom:
     name = "boom"
     version = "0.1"

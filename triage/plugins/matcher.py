@@ -24,9 +24,12 @@ Why it is built this way:
   so the validator always sees its full context and no longer match can
   still appear. The rolling buffer keeps only what pending candidates need:
   memory is bounded whatever the stream size.
-* **UTF-16LE.** A reserved Hyperscan pattern reports the end of every run of
-  at least six ``<printable>\\x00`` pairs (one callback per run, not per
-  character). The run is squeezed to 8-bit (``buf[a:b:2]``, no per-byte
+* **UTF-16LE.** A Hyperscan pattern, in a database and stream of its own,
+  reports the end of every run of at least six ``<printable>\\x00`` pairs
+  (one callback per run, not per character). Its stream skips the inside of
+  long runs of zero bytes, which cannot hold a run (see :data:`_ZRUN`):
+  ``\\x00`` being the pattern's only literal, zero-filled space would
+  otherwise crawl. The run is squeezed to 8-bit (``buf[a:b:2]``, no per-byte
   Python) and fed to a second lane that runs the same patterns; a segment map
   turns positions back into original offsets. Runs are joined by ``\\n`` so
   patterns cannot join unrelated strings. Long runs crossing chunk
@@ -73,6 +76,27 @@ _U16_RUN = re.compile(rb"(?:[" + _U16_CHARS + rb"]\x00){6,}")
 _U16_REV = re.compile(rb"(?:\x00[" + _U16_CHARS + rb"])+")
 _U16_PAIRS = re.compile(rb"(?:[" + _U16_CHARS + rb"]\x00)+")
 _U16_MIN_PAIRS = 6
+#: The run detector is a Hyperscan database of its own, and the stream it
+#: scans leaves out the inside of long runs of zero bytes: ``\x00`` is its
+#: only literal, so Hyperscan would stop at every zero byte (zero-filled
+#: areas are everywhere on disk images). Exact: a match (pairs, then the
+#: terminator) holds two consecutive NULs only as its last two bytes, so
+#: dropping every NUL after the first two of a run of NULs changes no match.
+#: Runs of at least this many NULs are cut (shorter ones cost nothing).
+_ZRUN = 64
+_ZEROS = bytes(_ZRUN)
+_ZBLOCKS = (bytes(1 << 16), bytes(1 << 12), bytes(1 << 8))
+_NULS = re.compile(rb"\x00*")
+
+
+def _zero_end(data: bytes, k: int) -> int:
+    """The first index from ``k`` on whose byte is not NUL (or ``len(data)``)."""
+    n = len(data)
+    for z in _ZBLOCKS:  # memcmp in big steps, then a short regex
+        step = len(z)
+        while k + step <= n and data.startswith(z, k):
+            k += step
+    return _NULS.match(data, k).end()
 
 #: Validate lazily: a lane processes its pending work once this many new
 #: bytes have arrived (or at close), so tiny chunks cost no regex passes.
@@ -270,6 +294,9 @@ class ContentMatcher:
         self._hs_targets: list[tuple[int, ...]] = []
         self._hs_margin: list[int] = []
         self._u16_hid = -1
+        #: the UTF-16LE run detector's own database (see _ZRUN); None when
+        #: the detector is in the main database (no other pattern) or off
+        self._u16_db = None
         if engine == "hyperscan":
             self._compile_hyperscan()
         self._lock = threading.Lock()
@@ -308,9 +335,14 @@ class ContentMatcher:
                 flags.append(self._hs_flags(p.pattern))
                 targets.append(())
             targets[hid] = (*targets[hid], pid)
+        self._u16_db = None
         if self.utf16:
-            exprs.append(_U16_RUN_END)
-            flags.append(0)
+            if exprs:
+                self._u16_db = _hs.Database(mode=_hs.HS_MODE_STREAM)
+                self._u16_db.compile(expressions=[_U16_RUN_END], ids=[len(exprs)], elements=1, flags=[0])
+            else:  # a database needs an expression: the detector is it
+                exprs.append(_U16_RUN_END)
+                flags.append(0)
         db = _hs.Database(mode=_hs.HS_MODE_STREAM)
         db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
         self._hs_targets = targets
@@ -373,6 +405,13 @@ class ContentMatcher:
             scr = self._tls.scratch = self._db.scratch.clone()  # type: ignore[union-attr]
         return scr
 
+    def _thread_u16_scratch(self) -> object:
+        """This thread's scratch for the UTF-16LE run detector's database."""
+        scr = getattr(self._tls, "u16_scratch", None)
+        if scr is None:
+            scr = self._tls.u16_scratch = self._u16_db.scratch.clone()  # type: ignore[union-attr]
+        return scr
+
 
 #: a lane's events before its Hyperscan stream opens (never appended to)
 _NO_EVENTS: list[list[int]] = []
@@ -380,6 +419,11 @@ _NO_EVENTS: list[list[int]] = []
 
 def _hs_callback(hid: int, _from: int, to: int, _flags: int, events: list[list[int]]) -> None:
     events[hid].append(to)
+
+
+def _u16_callback(hid: int, _from: int, to: int, _flags: int, ctx: list) -> None:
+    """Detector event: ``ctx`` is [events, delta from detector to raw lane position]."""
+    ctx[0][hid].append(to + ctx[1])
 
 
 class _Lane:
@@ -393,6 +437,7 @@ class _Lane:
         owner: MatchStream,
         encoding: str,
         to_offset: Callable[[int], int],
+        detects_u16: bool = False,
     ) -> None:
         m = owner.matcher
         self.owner = owner
@@ -412,6 +457,12 @@ class _Lane:
         #: usually never gets any)
         self.hs_stream = None
         self.closed = False
+        #: the raw lane also feeds the UTF-16LE run detector's own stream
+        self.z_on = detects_u16 and m._u16_db is not None
+        self.z_stream = None
+        self.z_ctx: list = []
+        self.z_pos = 0  # bytes fed to the detector stream
+        self.z_trail = 0  # NULs (at most 2 counted) at the end of the lane so far
 
     def _open(self) -> None:
         m = self.m
@@ -419,6 +470,50 @@ class _Lane:
         self.hs_stream = m._db.stream(match_event_handler=_hs_callback, context=self.events)  # type: ignore[attr-defined]
         self.hs_stream.__enter__()
         self.scratch = m._thread_scratch()
+        if self.z_on:
+            self.z_ctx = [self.events, 0]
+            self.z_stream = m._u16_db.stream(match_event_handler=_u16_callback, context=self.z_ctx)  # type: ignore[attr-defined]
+            self.z_stream.__enter__()
+            self.z_scratch = m._thread_u16_scratch()
+
+    def _z_scan(self, data: bytes, at: int) -> None:
+        """Feed the run detector ``data`` (lane position ``at``) minus long NUL runs' insides.
+
+        Of each run of NULs only the first two are scanned when it is long
+        (see :data:`_ZRUN`); events are mapped back to lane positions.
+        """
+        n = len(data)
+        if not n:
+            return
+        if type(data) is not bytes and type(data) is not bytearray:
+            data = bytes(data)
+        scan = self.z_stream.scan
+        scratch = self.z_scratch
+        ctx = self.z_ctx
+        zt = self.z_trail
+        i = 0  # data[:i] is fed or dropped
+        if zt >= 2 and data[0] == 0:  # the lane's NUL run goes on: drop it all
+            i = _zero_end(data, 0)
+        k = data.find(_ZEROS, i)
+        while k != -1:
+            k += 2 - zt if k == 0 else 2  # a run's first two NULs are scanned
+            j = _zero_end(data, k)
+            if k > i:
+                ctx[1] = at + i - self.z_pos
+                scan(data[i:k], scratch=scratch)
+                self.z_pos += k - i
+            i = j
+            k = data.find(_ZEROS, i)
+        if i < n:
+            ctx[1] = at + i - self.z_pos
+            scan(data if i == 0 else data[i:], scratch=scratch)
+            self.z_pos += n - i
+        if data[-1] != 0:
+            self.z_trail = 0
+        elif n == 1:
+            self.z_trail = min(zt + 1, 2)
+        else:
+            self.z_trail = 2 if data[-2] == 0 else 1
 
     # -- feeding -----------------------------------------------------------
     def feed(self, data: bytes) -> None:
@@ -428,6 +523,8 @@ class _Lane:
             if self.hs_stream is None:
                 self._open()
             self.hs_stream.scan(data, scratch=self.scratch)
+            if self.z_on:
+                self._z_scan(data, self.pos)
         self.buf += data
         self.pos += len(data)
         if self.pos - self.processed_at >= PROCESS_EVERY:
@@ -455,6 +552,8 @@ class _Lane:
         if self.m._db is not None:
             self._open()
             self.hs_stream.scan(data, scratch=self.scratch)
+            if self.z_on:
+                self._z_scan(data, 0)
             self._close_hs()
         self.buf = data  # type: ignore[assignment] - bytes until trimmed
         self.pos = len(data)
@@ -465,13 +564,18 @@ class _Lane:
         if self.hs_stream is not None:
             with self.m._lock:  # close() uses the database's own scratch
                 self.hs_stream.close()
+                if self.z_stream is not None:
+                    self.z_stream.close()
             self.hs_stream = None
+            self.z_stream = None
 
     def feed_tail(self) -> None:
         if self.m._db is not None:
             if self.hs_stream is None:
                 self._open()
             self.hs_stream.scan(b"\n", scratch=self.scratch)
+            if self.z_on:
+                self._z_scan(b"\n", self.pos)
         self.buf += b"\n"
         self.pos += 1
 
@@ -720,7 +824,7 @@ class MatchStream:
         self.errors: list[ScanError] = []
         self._err_count: dict[int, int] = {}
         self._closed = False
-        self.raw = _Lane(self, "ascii", _minus_one)
+        self.raw = _Lane(self, "ascii", _minus_one, detects_u16=matcher.utf16)
         #: first chunk held back (see ONE_SHOT_MAX); the virtual leading
         #: newline goes in front of it when the lane starts
         self._pending: bytes | None = None
