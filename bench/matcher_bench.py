@@ -285,7 +285,8 @@ def main() -> None:
                 arts[en] = n
                 r, _n = run(files, m, True)
                 best[f"{en}:hash+matcher"] = max(best.get(f"{en}:hash+matcher", 0.0), r)
-        print(f"{'engine':8s} {'hash MiB/s':>11s} {'matcher MiB/s':>14s} {'hash+matcher':>13s} {'ratio':>6s} {'artefacts':>10s}")
+        print(f"{'engine':8s} {'hash MiB/s':>11s} {'matcher MiB/s':>14s} {'hash+matcher':>13s} "
+              f"{'ratio':>6s} {'artefacts':>10s}")
         for en in engines:
             print(
                 f"{en:8s} {best['hash']:11.1f} {best[en + ':matcher']:14.1f} {best[en + ':hash+matcher']:13.1f} "

@@ -127,7 +127,8 @@ class Identity(RegexScanner):
                 prefilter=rb"\d\d ?\d\d ?\d\d ?[A-D]\b"),
         Pattern("td3", rb"[PV][A-Z0-9<][A-Z<]{3}[A-Z0-9<]{39}\r?\n[A-Z0-9<]{44}", max_len=92, prefilter=MRZ_LINE),
         Pattern("td2", rb"[ACIPV][A-Z0-9<][A-Z<]{3}[A-Z0-9<]{31}\r?\n[A-Z0-9<]{36}", max_len=76, prefilter=MRZ_LINE),
-        Pattern("td1", rb"[ACI][A-Z0-9<][A-Z<]{3}[A-Z0-9<]{25}\r?\n[A-Z0-9<]{30}\r?\n[A-Z0-9<]{30}", max_len=96, prefilter=MRZ_LINE),
+        Pattern("td1", rb"[ACI][A-Z0-9<][A-Z<]{3}[A-Z0-9<]{25}\r?\n[A-Z0-9<]{30}\r?\n[A-Z0-9<]{30}", max_len=96,
+                prefilter=MRZ_LINE),
     )
 
     def check_nino(self, hit: Hit) -> Iterator[Artefact]:

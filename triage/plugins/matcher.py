@@ -57,10 +57,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from triage.plugins.api import HIT_CONTEXT_BYTES, ContentScanner, Hit, Pattern
 from triage.records import Artefact, ScanError
 
+_hs: Any
 try:  # pragma: no cover - exercised by whichever engine is present
     import hyperscan as _hs
 except Exception:  # noqa: BLE001 - any import failure means "no hyperscan"
@@ -96,7 +98,7 @@ def _zero_end(data: bytes, k: int) -> int:
         step = len(z)
         while k + step <= n and data.startswith(z, k):
             k += step
-    return _NULS.match(data, k).end()
+    return _NULS.match(data, k).end()  # type: ignore[union-attr]  # the pattern matches the empty string
 
 #: Validate lazily: a lane processes its pending work once this many new
 #: bytes have arrived (or at close), so tiny chunks cost no regex passes.
@@ -290,13 +292,13 @@ class ContentMatcher:
             self.scanners.append(scanner)
             for p, rx in compiled:
                 self._pats.append(_Pat(idx, p, rx, max(1, int(p.max_len)), _run_regex(p)))
-        self._db = None
+        self._db: Any = None
         self._hs_targets: list[tuple[int, ...]] = []
         self._hs_margin: list[int] = []
         self._u16_hid = -1
         #: the UTF-16LE run detector's own database (see _ZRUN); None when
         #: the detector is in the main database (no other pattern) or off
-        self._u16_db = None
+        self._u16_db: Any = None
         if engine == "hyperscan":
             self._compile_hyperscan()
         self._lock = threading.Lock()
@@ -455,11 +457,11 @@ class _Lane:
         self.resume = [0] * len(self.pats)
         #: the Hyperscan stream is opened on the first byte (a UTF-16 lane
         #: usually never gets any)
-        self.hs_stream = None
+        self.hs_stream: Any = None
         self.closed = False
         #: the raw lane also feeds the UTF-16LE run detector's own stream
         self.z_on = detects_u16 and m._u16_db is not None
-        self.z_stream = None
+        self.z_stream: Any = None
         self.z_ctx: list = []
         self.z_pos = 0  # bytes fed to the detector stream
         self.z_trail = 0  # NULs (at most 2 counted) at the end of the lane so far
@@ -555,7 +557,7 @@ class _Lane:
             if self.z_on:
                 self._z_scan(data, 0)
             self._close_hs()
-        self.buf = data  # type: ignore[assignment] - bytes until trimmed
+        self.buf = data  # type: ignore[assignment]  # bytes until trimmed
         self.pos = len(data)
         self.process(final=True)
         self.closed = True
@@ -671,7 +673,7 @@ class _Lane:
                 i += 1
                 if run is not None:
                     rb = e0 - 1 - base
-                    r_end = run.match(buf, rb).end()
+                    r_end = run.match(buf, rb).end()  # type: ignore[union-attr]  # the pattern matches the empty string
                     if r_end == rb:  # no match can hold the event's last byte
                         continue
                     r_end += base
@@ -680,9 +682,9 @@ class _Lane:
                         i += 1
                     floor = max(resume, base, e0 - _MAX_RUN_BACK) - base
                     width = min(rb - floor, 512)
-                    k = run.match(buf[rb - width : rb][::-1]).end()
+                    k = run.match(buf[rb - width : rb][::-1]).end()  # type: ignore[union-attr]  # the pattern matches the empty string
                     if k == width and width < rb - floor:
-                        k = run.match(buf[floor:rb][::-1]).end()
+                        k = run.match(buf[floor:rb][::-1]).end()  # type: ignore[union-attr]  # the pattern matches the empty string
                     start = rb - k + base
                     if start - base == floor and floor + base != resume:  # very long run: a window
                         start = max(start, e0 - ml - 1)
@@ -1038,7 +1040,8 @@ def _dense_text(size: int, seed: int = 1) -> bytes:
     while n < size:
         k = rnd.randrange(8)
         if k == 0:
-            s = b"%s.%s%d@example%d.co.uk" % (rnd.choice(words), rnd.choice(words), rnd.randrange(999), rnd.randrange(50))
+            s = b"%s.%s%d@example%d.co.uk" % (rnd.choice(words), rnd.choice(words), rnd.randrange(999),
+                                               rnd.randrange(50))
         elif k == 1:
             s = b"07%03d %06d" % (rnd.randrange(1000), rnd.randrange(10**6))
         elif k == 2:
