@@ -22,9 +22,26 @@ from triage.records import Artefact
 DIGITS6 = rb"\d[ .-]?\d[ .-]?\d[ .-]?\d[ .-]?\d[ .-]?\d\b"
 #: A UK account number (8 digits): in every sort code/account pair.
 DIGITS8 = rb"\d{8}\b"
+#: A UK account number as a word of exactly eight digits, for the engine's
+#: end offsets: both pair regexes hold ``\b\d{8}\b`` literally, and the byte
+#: before such a word always exists in a lane (a lane starts with a virtual
+#: newline) and is not a digit, so ``\D\d{8}\b`` ends where every match's
+#: account number ends. Unlike DIGITS8 it does not fire on the last eight
+#: digits of longer numbers (timestamps, ids). Not ``\b\d{8}\b`` (nearly the
+#: same events: ``\D`` also lets a letter or ``_`` precede): a leading ``\b``
+#: or word-class byte slows the whole Hyperscan database down by a third on
+#: binary data, ``\D`` does not.
+DIGITS8_WORD = rb"\D\d{8}\b"
 #: Two groups of four digits: in every card number the card validator can
 #: accept (13-19 digits unbroken, or grouped 4-4-4-4(-x), 4-6-5, 4-6-4).
 CARD_4_4 = rb"\d{4}[ -]?\d{4}"
+#: Narrower, from the same rules (cards.check_pan: one separator kind, the
+#: accepted span is whole groups joined by single separators, 13-19 digits,
+#: and _grouping_ok): one group -> 13+ digits unbroken; 4-4-...-x -> at least
+#: four groups (4+4+4 = 12 < 13), so 4, 4, 4 and a digit; 4-6-5 and 4-6-4 ->
+#: 4, 6, 4. The accepted span is contiguous in the stream, so it holds one of
+#: these; 10-digit timestamps and short numbers never fire it.
+CARD_PAN = rb"\d{13}|\d{4}[ -]\d{4}[ -]\d{4}[ -]\d|\d{4}[ -]\d{6}[ -]\d{4}"
 #: The leading + or 0 of a phone number and nine digits in all (the phone
 #: validator needs 9-15): the gaps are those the phone regex allows between
 #: two digits (a separator, ``) ``, `` (``), so dates and times rarely fire.

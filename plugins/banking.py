@@ -16,7 +16,7 @@ from stdnum import iban as _iban
 from triage.plugins.api import Hit, Pattern
 from triage.plugins.hookspecs import hookimpl
 from triage.records import Artefact
-from triage_plugins._common import DIGITS8, RegexScanner, artefact, boring_digits, text
+from triage_plugins._common import DIGITS8_WORD, RegexScanner, artefact, boring_digits, text
 
 _SC = rb"\d\d[- ]?\d\d[- ]?\d\d"
 _KEY_SORT = re.compile(rb"sort[ _-]?code|\bs/c\b|\bsc\b|sortcode", re.I)
@@ -40,8 +40,8 @@ class Banking(RegexScanner):
     patterns = (
         Pattern("iban", rb"\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)\b", max_len=48,
                 prefilter=rb"[A-Z]{2}\d\d ?[A-Z0-9]{4}"),
-        Pattern("sc_acct", rb"\b" + _SC + rb"\b[^0-9]{1,48}\b\d{8}\b", max_len=72, prefilter=DIGITS8),
-        Pattern("acct_sc", rb"\b\d{8}\b[^0-9]{1,48}\b" + _SC + rb"\b", max_len=72, prefilter=DIGITS8),
+        Pattern("sc_acct", rb"\b" + _SC + rb"\b[^0-9]{1,48}\b\d{8}\b", max_len=72, prefilter=DIGITS8_WORD),
+        Pattern("acct_sc", rb"\b\d{8}\b[^0-9]{1,48}\b" + _SC + rb"\b", max_len=72, prefilter=DIGITS8_WORD),
     )
 
     def check_iban(self, hit: Hit) -> Iterator[Artefact]:

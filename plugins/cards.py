@@ -15,7 +15,7 @@ from triage.plugins.api import Hit, Pattern
 from triage.plugins.hookspecs import hookimpl
 from triage.records import Artefact
 from triage_plugins._codecs import luhn_ok
-from triage_plugins._common import CARD_4_4, RegexScanner, artefact, boring_digits, text
+from triage_plugins._common import CARD_PAN, RegexScanner, artefact, boring_digits, text
 
 # (brand, IIN prefixes as (low, high) on the leading digits, allowed lengths)
 _SCHEMES: list[tuple[str, list[tuple[int, int]], set[int]]] = [
@@ -72,7 +72,7 @@ class PaymentCards(RegexScanner):
     version = "1.0.0"
     emits = ("payment_card", "card_track")
     patterns = (
-        Pattern("pan", rb"\b(?:\d[ -]?){12,18}\d\b", max_len=40, prefilter=CARD_4_4),
+        Pattern("pan", rb"\b(?:\d[ -]?){12,18}\d\b", max_len=40, prefilter=CARD_PAN),
         Pattern(
             "track1",
             rb"(?:%|\b)B\d{13,19}\^[A-Za-z0-9 /.'-]{2,26}\^\d{7}",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 import phonenumbers
 
@@ -101,15 +102,11 @@ class Selectors(RegexScanner):
         ndigits = sum(c.isdigit() for c in s)
         if not 9 <= ndigits <= 15:
             return
-        try:
-            num = phonenumbers.parse(s, "GB")
-        except phonenumbers.NumberParseException:
+        got = _phone(s)
+        if got is None:
             return
-        if not phonenumbers.is_valid_number(num):
-            return
-        e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
-        yield artefact(hit, "phone", e164, confidence=0.8,
-                       extra={"region": phonenumbers.region_code_for_country_code(num.country_code)})
+        e164, region = got
+        yield artefact(hit, "phone", e164, confidence=0.8, extra={"region": region})
 
     def check_url(self, hit: Hit) -> Iterator[Artefact]:
         s = text(hit)[:-1]  # the terminator
@@ -145,6 +142,23 @@ class Selectors(RegexScanner):
         if not _ipv4_ok(s):
             return
         yield artefact(hit, "ip_address", s, confidence=0.7, extra={"version": 4, "private": _private(s)})
+
+
+@lru_cache(maxsize=4096)
+def _phone(s: str) -> tuple[str, str] | None:
+    """(E.164, region) of a valid number written ``s`` (GB default), else None.
+
+    A pure function of ``s``, cached: the same numbers recur through a case
+    (signatures, logs, contact lists) and libphonenumber is slow.
+    """
+    try:
+        num = phonenumbers.parse(s, "GB")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(num):
+        return None
+    e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    return e164, phonenumbers.region_code_for_country_code(num.country_code)
 
 
 def _ipv4_ok(s: str) -> bool:
