@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from triage.records import Artefact, Entry, FileResult, ScanError
+from triage.text import one_line
 from triage.scan.engine import FileOutcome, ScanEngine, ScanOptions
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ def _item_chunks(fs: Any, item: WorkItem) -> Iterator[bytes]:
 
 
 def _reopen_failed(item: WorkItem, volume_addr: int, exc: BaseException) -> FileOutcome:
-    err = ScanError("read", f"cannot reopen by meta address {item.entry.inode}: {_one_line(exc)}",
+    err = ScanError("read", f"cannot reopen by meta address {item.entry.inode}: {one_line(exc)}",
                     item.entry.path, volume_addr)
     return FileOutcome(FileResult(entry=item.entry, volume_addr=volume_addr, errors=(err,)))
 
@@ -182,7 +183,7 @@ def run_unit(unit: WorkUnit, options: ScanOptions, compiled: Any, mark: Any = No
     try:
         fs = state.file_system(unit.evidence_path, unit.volume_offset) if unit.items else None
     except Exception as exc:
-        msg = f"worker cannot open the file system at {unit.volume_offset}: {_one_line(exc)}"
+        msg = f"worker cannot open the file system at {unit.volume_offset}: {one_line(exc)}"
         for item in unit.items:
             result.outcomes.append(failed_outcome(item, unit.volume_addr, msg))
         fs = None
@@ -241,11 +242,6 @@ def scan_unit(evidence_path: str, volume_offset: int, unit: WorkUnit, options: S
     """
     assert unit.evidence_path == evidence_path and unit.volume_offset == volume_offset
     return run_unit(unit, options, compiled)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def cpu_count() -> int:

@@ -18,6 +18,7 @@ from triage.batch.runner import ItemReport, run_batch
 from triage.commands.common import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, SetupError, stderr_is_terminal
 from triage.commands.scan import build_engine, compile_yara, default_hashset_db, unit_executor
 from triage.scan.engine import ScanOptions
+from triage.text import one_line
 
 
 @contextmanager
@@ -32,7 +33,7 @@ def _executor(options: ScanOptions, compiled: Any, scheduler: str | None, item_t
     try:
         ex = DaskExecutor(scheduler, options, compiled)
     except (OSError, TimeoutError) as exc:
-        raise SetupError(f"cannot reach the dask scheduler at {scheduler}: {exc}") from None
+        raise SetupError(f"cannot reach the dask scheduler at {scheduler}: {one_line(exc)}") from None
     try:
         yield ex
     finally:

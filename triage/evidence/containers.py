@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import pytsk3
 
 from triage.records import Evidence
+from triage.text import one_line
 
 #: differencing chains deeper than this are refused (a loop or a hostile image)
 MAX_PARENT_DEPTH = 16
@@ -248,12 +249,12 @@ def _open_ewf(path: Path) -> tuple[Any, list[str], dict[str, str | None]]:
     try:
         segments = pyewf.glob(str(path))
     except Exception as exc:
-        raise EvidenceError(f"{path}: cannot find EWF segments: {exc}") from None
+        raise EvidenceError(f"{path}: cannot find EWF segments: {one_line(exc)}") from None
     handle = pyewf.handle()
     try:
         handle.open(segments, "r")
     except Exception as exc:
-        raise EvidenceError(f"{path}: cannot open EWF set ({len(segments)} segments): {_first_line(exc)}") from None
+        raise EvidenceError(f"{path}: cannot open EWF set ({len(segments)} segments): {one_line(exc)}") from None
     return handle, segments, _ewf_metadata(handle)
 
 
@@ -273,7 +274,7 @@ def _open_qcow(path: Path, depth: int = 0) -> tuple[Any, tuple[Any, ...]]:
     try:
         handle.open(str(path), "r")
     except Exception as exc:
-        raise EvidenceError(f"{path}: cannot open QCOW image: {_first_line(exc)}") from None
+        raise EvidenceError(f"{path}: cannot open QCOW image: {one_line(exc)}") from None
     keep: tuple[Any, ...] = ()
     backing = handle.get_backing_filename()
     if backing:
@@ -293,11 +294,11 @@ def _open_vmdk(path: Path, depth: int = 0) -> tuple[Any, tuple[Any, ...]]:
     try:
         handle.open(str(path), "r")
     except Exception as exc:
-        raise EvidenceError(f"{path}: cannot open VMDK image: {_first_line(exc)}") from None
+        raise EvidenceError(f"{path}: cannot open VMDK image: {one_line(exc)}") from None
     try:
         handle.open_extent_data_files()
     except Exception as exc:
-        raise EvidenceError(f"{path}: VMDK extent file missing or unreadable: {_first_line(exc)}") from None
+        raise EvidenceError(f"{path}: VMDK extent file missing or unreadable: {one_line(exc)}") from None
     keep: tuple[Any, ...] = ()
     parent_name = handle.get_parent_filename()
     if parent_name:
@@ -317,7 +318,7 @@ def _open_vhdi(path: Path, depth: int = 0) -> tuple[Any, tuple[Any, ...]]:
     try:
         handle.open(str(path), "r")
     except Exception as exc:
-        raise EvidenceError(f"{path}: cannot open VHD/VHDX image: {_first_line(exc)}") from None
+        raise EvidenceError(f"{path}: cannot open VHD/VHDX image: {one_line(exc)}") from None
     keep: tuple[Any, ...] = ()
     parent_name = handle.get_parent_filename()
     if parent_name:
@@ -345,11 +346,6 @@ class _RawFile:
 
     def close(self) -> None:
         self._f.close()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def default_evidence_id(path: Path) -> str:
@@ -390,7 +386,7 @@ def open_evidence(path: str | Path, evidence_id: str | None = None) -> OpenedEvi
         img = BackendImg(backend, keep)
     except Exception as exc:
         backend.close()
-        raise EvidenceError(f"{p}: cannot present {fmt} image to The Sleuth Kit: {_first_line(exc)}") from None
+        raise EvidenceError(f"{p}: cannot present {fmt} image to The Sleuth Kit: {one_line(exc)}") from None
     size = img.get_size()
     if size <= 0:
         img.close()

@@ -16,6 +16,7 @@ from typing import Any
 import pytsk3
 
 from triage.records import Entry, ScanError
+from triage.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,7 @@ def walk_fs(
     try:
         root = fs.open_dir(path="/")
     except Exception as exc:
-        errors.append(ScanError("walk", f"cannot open the root directory: {exc}", "/", volume_addr))
+        errors.append(ScanError("walk", f"cannot open the root directory: {one_line(exc)}", "/", volume_addr))
         return
     root_inode = int(fs.info.root_inum)
     yield from _walk_dir(fs, root, "/", {root_inode}, 0, False, volume_addr, errors, runs)
@@ -231,7 +232,7 @@ def _walk_dir(
         except StopIteration:
             return
         except Exception as exc:
-            errors.append(ScanError("walk", f"directory listing failed: {exc}", path, volume_addr))
+            errors.append(ScanError("walk", f"directory listing failed: {one_line(exc)}", path, volume_addr))
             return
         count += 1
         if count > MAX_DIR_ENTRIES:
@@ -250,7 +251,7 @@ def _walk_dir(
         try:
             entry = make_entry(f, path, orphan, meta_file)
         except Exception as exc:
-            errors.append(ScanError("walk", f"unreadable entry: {exc}", path, volume_addr))
+            errors.append(ScanError("walk", f"unreadable entry: {one_line(exc)}", path, volume_addr))
             continue
         if entry.type in ("dir", "virtual_dir"):
             if runs is not None:
@@ -271,7 +272,7 @@ def _walk_dir(
             except Exception as exc:
                 # deleted directories often cannot be opened any more
                 if not entry.deleted:
-                    errors.append(ScanError("walk", f"cannot open directory: {exc}", entry.path, volume_addr))
+                    errors.append(ScanError("walk", f"cannot open directory: {one_line(exc)}", entry.path, volume_addr))
                 continue
             yield from _walk_dir(
                 fs, sub, entry.path, ancestors | {inode}, depth + 1,

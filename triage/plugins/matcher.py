@@ -61,6 +61,7 @@ from typing import Any
 
 from triage.plugins.api import HIT_CONTEXT_BYTES, ContentScanner, Hit, Pattern
 from triage.records import Artefact, ScanError
+from triage.text import escape_bytes
 
 _hs: Any
 try:  # pragma: no cover - exercised by whichever engine is present
@@ -113,34 +114,6 @@ _MAX_RUN_BACK = 64 * 1024
 MAX_ERRORS_PER_SCANNER = 10
 #: Characters of escaped context kept on each side of a hit.
 CONTEXT_CHARS = 80
-
-#: Printable ASCII stays; every other byte (and the backslash) is ``\\xNN``,
-#: so every escape is exactly four characters and can be cut around.
-_ESC_TABLE = {b: f"\\x{b:02x}" for b in range(256) if not (0x20 <= b < 0x7F) or b == 0x5C}
-
-
-#: a byte escape_bytes() rewrites (what _ESC_TABLE maps)
-_NEEDS_ESC = re.compile(rb"[^\x20-\x5b\x5d-\x7e]")
-
-
-def escape_bytes(data: bytes) -> str:
-    """Printable ASCII as is, everything else (and ``\\``) as ``\\xNN``."""
-    found = _NEEDS_ESC.findall(data)
-    if not found:  # the common case: nothing to rewrite
-        return data.decode("latin-1")
-    if len(found) > 8:
-        return data.decode("latin-1").translate(_ESC_TABLE)
-    # a few bytes to rewrite (a newline or two): str.replace beats a
-    # per-character translate; the backslash first, as the escapes hold one
-    out = data.decode("latin-1")
-    todo = set(found)
-    if b"\\" in todo:
-        todo.discard(b"\\")
-        out = out.replace("\\", "\\x5c")
-    for b in todo:
-        out = out.replace(chr(b[0]), _ESC_TABLE[b[0]])
-    return out
-
 
 def _esc_side(data: bytes, tail: bool) -> str:
     """Escaped ``data`` cut to CONTEXT_CHARS, never inside an escape."""

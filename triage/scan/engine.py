@@ -23,6 +23,7 @@ from typing import Any
 
 from triage.plugins.api import FileParser
 from triage.records import Artefact, Entry, FileResult, HashHit, ScanError, YaraMatch
+from triage.text import one_line
 from triage.scan.archives import ArchiveLimits, archive_kind, iter_members
 from triage.scan.filetype import MAGIC_PREFIX_BYTES, FileTyper
 from triage.scan.hashing import Hasher
@@ -208,7 +209,7 @@ class ScanEngine:
                         spool.write(chunk)
                     self._feed(yara_stream, match_stream, chunk)
         except Exception as exc:  # a read error inside the evidence
-            errors.append(ScanError("read", f"read failed after {total} bytes: {_one_line(exc)}", entry.path))
+            errors.append(ScanError("read", f"read failed after {total} bytes: {one_line(exc)}", entry.path))
 
         if held is not None:
             decide_spool()
@@ -221,7 +222,7 @@ class ScanEngine:
                 if hashes.tlsh:
                     hits.extend(self.hashsets.lookup_tlsh(hashes.tlsh))
             except Exception as exc:
-                errors.append(ScanError("hashset", f"lookup failed: {_one_line(exc)}", entry.path))
+                errors.append(ScanError("hashset", f"lookup failed: {one_line(exc)}", entry.path))
         known = any(h.kind == "known" and h.algorithm != "tlsh" for h in hits)
         notable = any(h.kind == "notable" for h in hits)
         skip = known and not self.options.scan_known
@@ -242,7 +243,7 @@ class ScanEngine:
                         yara_matches.extend(m)
                     errors.extend(e)
                 except Exception as exc:
-                    errors.append(ScanError("yara", _one_line(exc), entry.path))
+                    errors.append(ScanError("yara", one_line(exc), entry.path))
             if match_stream is not None:
                 try:
                     a, e = match_stream.close()
@@ -250,7 +251,7 @@ class ScanEngine:
                         artefacts.extend(a)
                     errors.extend(e)
                 except Exception as exc:
-                    errors.append(ScanError("plugin", f"content matcher: {_one_line(exc)}", entry.path))
+                    errors.append(ScanError("plugin", f"content matcher: {one_line(exc)}", entry.path))
             if spool is not None and spool_path is not None:
                 spool.close()
                 spool = None
@@ -332,7 +333,7 @@ class ScanEngine:
                 if len(out) >= ARTEFACT_ROWS_PER_FILE_MAX:
                     break
         except Exception as exc:
-            errors.append(ScanError("plugin", f"{type(exc).__name__}: {_one_line(exc)}", entry.path,
+            errors.append(ScanError("plugin", f"{type(exc).__name__}: {one_line(exc)}", entry.path,
                                     plugin=parser.name, plugin_version=parser.version))
         return out
 
@@ -356,7 +357,7 @@ class ScanEngine:
             try:
                 data = sibling(entry.name + suffix)
             except Exception as exc:
-                errors.append(ScanError("read", f"companion {suffix}: {_one_line(exc)}", entry.path))
+                errors.append(ScanError("read", f"companion {suffix}: {one_line(exc)}", entry.path))
                 continue
             if data is not None:
                 target.write_bytes(data)
@@ -368,8 +369,3 @@ def _safe_basename(name: str) -> str:
     name = name.replace("/", "_").replace("\\", "_").replace("\x00", "_").replace(":", "_")
     name = "".join(ch if ch.isprintable() else "_" for ch in name).strip(". ") or "file"
     return name[:120]
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -22,6 +22,7 @@ from triage.evidence.volumes import VolumeLayout, list_volumes, open_fs
 from triage.evidence.walk import unallocated_ranges, walk_fs
 from triage.records import Artefact, Entry, ScanError, Volume
 from triage.scan.engine import FileOutcome, ScanEngine
+from triage.text import one_line
 
 if TYPE_CHECKING:
     from triage.batch.units import UnitResult, WorkUnit
@@ -180,7 +181,8 @@ def _scan_fs_volume(opened: OpenedEvidence, vol: Volume, vid: int, writer: CaseW
     try:
         fs = open_fs(opened.img, vol.offset)
     except Exception as exc:
-        _record(writer, ev_id, vid, ScanError("fs", f"cannot open file system: {exc}", volume_addr=vol.addr), stats)
+        _record(writer, ev_id, vid, ScanError("fs", f"cannot open file system: {one_line(exc)}",
+                                              volume_addr=vol.addr), stats)
         return
 
     def done(result: UnitResult) -> None:
@@ -295,7 +297,7 @@ def scan_raw_ranges(img: Any, engine: ScanEngine, volume_addr: int, volume_offse
                 pos += len(data)
             artefacts, errors = stream.close()
         except Exception as exc:
-            errs.append(ScanError("unallocated", f"read failed at {pos}: {exc}", volume_addr=volume_addr,
+            errs.append(ScanError("unallocated", f"read failed at {pos}: {one_line(exc)}", volume_addr=volume_addr,
                                   offset=pos))
             continue
         base = start - volume_offset
@@ -320,8 +322,9 @@ def _run_analysers(fs: pytsk3.FS_Info, vol: Volume, vid: int, entries: list[Entr
         try:
             found = list(analyser.analyse(entries, read))
         except Exception as exc:
-            _record(writer, ev_id, vid, ScanError("plugin", f"{type(exc).__name__}: {exc}", plugin=analyser.name,
-                                                  plugin_version=analyser.version, volume_addr=vol.addr), stats)
+            _record(writer, ev_id, vid, ScanError("plugin", f"{type(exc).__name__}: {one_line(exc)}",
+                                                  plugin=analyser.name, plugin_version=analyser.version,
+                                                  volume_addr=vol.addr), stats)
             continue
         for path, artefact in found:
             owner = by_path.get(path)

@@ -46,6 +46,7 @@ from typing import Any
 import yara
 
 from triage.records import Entry, ScanError, YaraMatch, YaraString
+from triage.text import escape_bytes
 
 __all__ = [
     "RuleCompileError",
@@ -469,19 +470,9 @@ def compile_rules(
 # matching
 # ---------------------------------------------------------------------------
 
-_PRINTABLE = frozenset(range(0x20, 0x7F)) - {0x5C}  # backslash is escaped
-
-
 def escape_excerpt(data: bytes, limit: int = EXCERPT_BYTES) -> str:
-    """Up to ``limit`` bytes, printable ASCII kept, everything else ``\\xNN``.
-
-    Escaping keeps excerpts safe to put in reports and terminals (no control
-    characters) while leaving the readable part readable.
-    """
-    out = []
-    for b in data[:limit]:
-        out.append(chr(b) if b in _PRINTABLE else f"\\x{b:02x}")
-    return "".join(out)
+    """Up to ``limit`` bytes, printable ASCII kept, everything else ``\\xNN``."""
+    return escape_bytes(data[:limit])
 
 
 def _parent_dir(path: str) -> str:

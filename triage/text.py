@@ -1,0 +1,40 @@
+"""Text made safe from hostile bytes and exceptions: shared by every module that reports them."""
+
+from __future__ import annotations
+
+import re
+
+#: Printable ASCII stays; every other byte (and the backslash) is ``\\xNN``,
+#: so every escape is exactly four characters and can be cut around.
+_ESC_TABLE = {b: f"\\x{b:02x}" for b in range(256) if not (0x20 <= b < 0x7F) or b == 0x5C}
+#: a byte escape_bytes() rewrites (what _ESC_TABLE maps)
+_NEEDS_ESC = re.compile(rb"[^\x20-\x5b\x5d-\x7e]")
+
+
+def escape_bytes(data: bytes) -> str:
+    """Printable ASCII as is, everything else (and ``\\``) as ``\\xNN``.
+
+    Keeps excerpts of evidence safe for reports and terminals (no control
+    characters) while the readable part stays readable.
+    """
+    found = _NEEDS_ESC.findall(data)
+    if not found:  # the common case: nothing to rewrite
+        return data.decode("latin-1")
+    if len(found) > 8:
+        return data.decode("latin-1").translate(_ESC_TABLE)
+    # a few bytes to rewrite (a newline or two): str.replace beats a
+    # per-character translate; the backslash first, as the escapes hold one
+    out = data.decode("latin-1")
+    todo = set(found)
+    if b"\\" in todo:
+        todo.discard(b"\\")
+        out = out.replace("\\", "\\x5c")
+    for b in todo:
+        out = out.replace(chr(b[0]), _ESC_TABLE[b[0]])
+    return out
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line for the examiner (TSK and libyal messages span several)."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
