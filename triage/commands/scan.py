@@ -33,8 +33,11 @@ from triage.scan.pipeline import ItemStats, Progress, scan_item
 
 
 def default_hashset_db() -> str | None:
-    path = os.environ.get("TRIAGE_HASHSET_DB") or str(Path.home() / ".local/share/triage/hashsets.db")
-    return path if Path(path).exists() else None
+    """The shared hash-set database where `triage hashset import` puts it, if there is one."""
+    from triage.hashsets.store import default_db_path
+
+    path = default_db_path()
+    return str(path) if path.exists() else None
 
 
 def compile_yara(options: ScanOptions) -> Any:
