@@ -267,68 +267,50 @@ def _resolve_parent(child: Path, name: str) -> Path:
     raise MissingParentError(f"{child}: differencing image; parent {base!r} not found beside it")
 
 
-def _open_qcow(path: Path, depth: int = 0) -> tuple[Any, tuple[Any, ...]]:
+def _open_layered(path: Path, make: Callable[[], Any], label: str, parent_of: Callable[[Any], str | None],
+                  after_open: Callable[[Any, Path], None] | None = None, depth: int = 0) -> tuple[Any, tuple[Any, ...]]:
+    """Open a libyal virtual disk and, for a differencing one, its chain of parents."""
+    handle = make()
+    try:
+        handle.open(str(path), "r")
+    except Exception as exc:
+        raise EvidenceError(f"{path}: cannot open {label} image: {one_line(exc)}") from None
+    if after_open is not None:
+        after_open(handle, path)
+    keep: tuple[Any, ...] = ()
+    parent_name = parent_of(handle)
+    if parent_name:
+        if depth >= MAX_PARENT_DEPTH:
+            raise EvidenceError(f"{path}: differencing chain deeper than {MAX_PARENT_DEPTH}")
+        parent, pkeep = _open_layered(_resolve_parent(path, parent_name), make, label, parent_of, after_open,
+                                      depth + 1)
+        handle.set_parent(parent)
+        keep = (parent, *pkeep)
+    return handle, keep
+
+
+def _open_qcow(path: Path) -> tuple[Any, tuple[Any, ...]]:
     import pyqcow
 
-    handle = pyqcow.file()
-    try:
-        handle.open(str(path), "r")
-    except Exception as exc:
-        raise EvidenceError(f"{path}: cannot open QCOW image: {one_line(exc)}") from None
-    keep: tuple[Any, ...] = ()
-    backing = handle.get_backing_filename()
-    if backing:
-        if depth >= MAX_PARENT_DEPTH:
-            raise EvidenceError(f"{path}: differencing chain deeper than {MAX_PARENT_DEPTH}")
-        parent_path = _resolve_parent(path, backing)
-        parent, pkeep = _open_qcow(parent_path, depth + 1)
-        handle.set_parent(parent)
-        keep = (parent, *pkeep)
-    return handle, keep
+    return _open_layered(path, pyqcow.file, "QCOW", lambda h: h.get_backing_filename())
 
 
-def _open_vmdk(path: Path, depth: int = 0) -> tuple[Any, tuple[Any, ...]]:
+def _open_vmdk(path: Path) -> tuple[Any, tuple[Any, ...]]:
     import pyvmdk
 
-    handle = pyvmdk.handle()
-    try:
-        handle.open(str(path), "r")
-    except Exception as exc:
-        raise EvidenceError(f"{path}: cannot open VMDK image: {one_line(exc)}") from None
-    try:
-        handle.open_extent_data_files()
-    except Exception as exc:
-        raise EvidenceError(f"{path}: VMDK extent file missing or unreadable: {one_line(exc)}") from None
-    keep: tuple[Any, ...] = ()
-    parent_name = handle.get_parent_filename()
-    if parent_name:
-        if depth >= MAX_PARENT_DEPTH:
-            raise EvidenceError(f"{path}: differencing chain deeper than {MAX_PARENT_DEPTH}")
-        parent_path = _resolve_parent(path, parent_name)
-        parent, pkeep = _open_vmdk(parent_path, depth + 1)
-        handle.set_parent(parent)
-        keep = (parent, *pkeep)
-    return handle, keep
+    def extents(handle: Any, p: Path) -> None:
+        try:
+            handle.open_extent_data_files()
+        except Exception as exc:
+            raise EvidenceError(f"{p}: VMDK extent file missing or unreadable: {one_line(exc)}") from None
+
+    return _open_layered(path, pyvmdk.handle, "VMDK", lambda h: h.get_parent_filename(), extents)
 
 
-def _open_vhdi(path: Path, depth: int = 0) -> tuple[Any, tuple[Any, ...]]:
+def _open_vhdi(path: Path) -> tuple[Any, tuple[Any, ...]]:
     import pyvhdi
 
-    handle = pyvhdi.file()
-    try:
-        handle.open(str(path), "r")
-    except Exception as exc:
-        raise EvidenceError(f"{path}: cannot open VHD/VHDX image: {one_line(exc)}") from None
-    keep: tuple[Any, ...] = ()
-    parent_name = handle.get_parent_filename()
-    if parent_name:
-        if depth >= MAX_PARENT_DEPTH:
-            raise EvidenceError(f"{path}: differencing chain deeper than {MAX_PARENT_DEPTH}")
-        parent_path = _resolve_parent(path, parent_name)
-        parent, pkeep = _open_vhdi(parent_path, depth + 1)
-        handle.set_parent(parent)
-        keep = (parent, *pkeep)
-    return handle, keep
+    return _open_layered(path, pyvhdi.file, "VHD/VHDX", lambda h: h.get_parent_filename())
 
 
 class _RawFile:
