@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import sys
 import time
@@ -16,7 +15,7 @@ import click
 from triage.batch.manifest import BatchItem, ManifestError, read_manifest
 from triage.batch.runner import ItemReport, run_batch
 from triage.commands.common import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, SetupError, stderr_is_terminal
-from triage.commands.scan import build_engine, compile_yara, default_hashset_db, unit_executor
+from triage.commands.scan import build_engine, compile_yara, options_from_flags, scan_options, unit_executor
 from triage.scan.engine import ScanOptions
 from triage.text import one_line
 
@@ -105,33 +104,14 @@ def render_summary(reports: list[ItemReport], case_dir: Path) -> None:
               help="Run the work on this dask.distributed scheduler's workers (evidence must be at the "
                    "same path on every worker).")
 @click.option("--examiner", default=None, help="Examiner for rows of the manifest that name none.")
-@click.option("--no-yara", is_flag=True, help="Do not run YARA.")
-@click.option("--rules", "rules", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Extra YARA rule file or directory (repeatable).")
-@click.option("--no-bundled-rules", is_flag=True, help="Do not use the rule pack shipped with triage.")
-@click.option("--skip-bad-rules", is_flag=True, help="Compile what compiles; record rule files that do not.")
-@click.option("--no-plugins", is_flag=True, help="Do not run artefact extractors.")
-@click.option("--plugins", "plugin_dirs", multiple=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Extra folder of plugin modules (repeatable).")
-@click.option("--enable", multiple=True, help="Run only these plugins (repeatable).")
-@click.option("--disable", multiple=True, help="Do not run these plugins (repeatable).")
-@click.option("--hashsets", "hashset_db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Hash-set database (default: $TRIAGE_HASHSET_DB or ~/.local/share/triage/hashsets.db).")
-@click.option("--scan-known", is_flag=True, help="Run YARA and extractors on files in known hash sets too.")
-@click.option("--no-unallocated", is_flag=True, help="Do not search unallocated space.")
-@click.option("--no-archives", is_flag=True, help="Do not expand archives.")
-@click.option("--no-tlsh", is_flag=True, help="Do not compute TLSH fuzzy hashes.")
+@scan_options
 @click.option("--item-timeout", type=float, default=None,
               help="Seconds one file may take in a local worker (plus 1 s per MiB); default 600.")
 @click.option("--worker-memory-mb", type=int, default=None, help="Address-space limit per local worker, MiB.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
 def batch_cmd(manifest: Path, case_dir: Path, default_case: str | None, workers: int | None,
-              scheduler: str | None, examiner: str | None, no_yara: bool, rules: tuple[Path, ...],
-              no_bundled_rules: bool, skip_bad_rules: bool, no_plugins: bool, plugin_dirs: tuple[Path, ...],
-              enable: tuple[str, ...], disable: tuple[str, ...], hashset_db: Path | None, scan_known: bool,
-              no_unallocated: bool, no_archives: bool, no_tlsh: bool, item_timeout: float | None,
-              worker_memory_mb: int | None, quiet: bool) -> None:
+              scheduler: str | None, examiner: str | None, item_timeout: float | None,
+              worker_memory_mb: int | None, quiet: bool, **flags: Any) -> None:
     """Scan every evidence item of MANIFEST into one case database per case.
 
     \b
@@ -147,14 +127,7 @@ def batch_cmd(manifest: Path, case_dir: Path, default_case: str | None, workers:
         raise SetupError(str(exc)) from None
     if not items:
         raise SetupError(f"{manifest}: no evidence items found")
-    options = ScanOptions(
-        yara=not no_yara, rules=[str(r) for r in rules], bundled_rules=not no_bundled_rules,
-        skip_bad_rules=skip_bad_rules, plugins=not no_plugins,
-        plugin_dirs=[str(d.resolve()) for d in plugin_dirs], enable=list(enable), disable=list(disable),
-        hashset_db=str(hashset_db) if hashset_db else default_hashset_db(),
-        scan_known=scan_known, tlsh=not no_tlsh, unallocated=not no_unallocated, archives=not no_archives,
-        workers=max(1, workers if workers is not None else (os.cpu_count() or 1)),
-    )
+    options = options_from_flags(flags, workers)
     if scheduler and options.workers == 1:
         options.workers = 2  # the pool is the cluster's; the local count does not apply
     compiled = compile_yara(options)

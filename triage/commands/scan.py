@@ -7,7 +7,7 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -215,28 +215,59 @@ def _verify_into(writer: CaseWriter, image: Path, evidence_id: str, quiet: bool)
         console_err(f"verify {image}: {result['verified']}")
 
 
+#: the options that decide what a scan finds; shared by `scan` and `batch`
+_SCAN_OPTIONS = [
+    click.option("--no-yara", is_flag=True, help="Do not run YARA."),
+    click.option("--rules", "rules", multiple=True, type=click.Path(exists=True, path_type=Path),
+                 help="Extra YARA rule file or directory (repeatable)."),
+    click.option("--no-bundled-rules", is_flag=True, help="Do not use the rule pack shipped with triage."),
+    click.option("--skip-bad-rules", is_flag=True, help="Compile what compiles; record rule files that do not."),
+    click.option("--no-plugins", is_flag=True, help="Do not run artefact extractors."),
+    click.option("--plugins", "plugin_dirs", multiple=True,
+                 type=click.Path(exists=True, file_okay=False, path_type=Path),
+                 help="Extra folder of plugin modules (repeatable)."),
+    click.option("--enable", multiple=True, help="Run only these plugins (repeatable)."),
+    click.option("--disable", multiple=True, help="Do not run these plugins (repeatable)."),
+    click.option("--hashsets", "hashset_db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                 help="Hash-set database (default: $TRIAGE_HASHSET_DB or ~/.local/share/triage/hashsets.db)."),
+    click.option("--scan-known", is_flag=True, help="Run YARA and extractors on files in known hash sets too."),
+    click.option("--no-unallocated", is_flag=True, help="Do not search unallocated space."),
+    click.option("--no-archives", is_flag=True, help="Do not expand archives."),
+    click.option("--no-tlsh", is_flag=True, help="Do not compute TLSH fuzzy hashes."),
+]
+
+
+def scan_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Adds the options that decide what a scan finds (in the order --help lists them)."""
+    for option in reversed(_SCAN_OPTIONS):
+        command = option(command)
+    return command
+
+
+def options_from_flags(flags: dict[str, Any], workers: int | None) -> ScanOptions:
+    """ScanOptions from the flags :func:`scan_options` added (popped from ``flags``)."""
+    f = {k: flags.pop(k) for k in ("no_yara", "rules", "no_bundled_rules", "skip_bad_rules", "no_plugins",
+                                   "plugin_dirs", "enable", "disable", "hashset_db", "scan_known",
+                                   "no_unallocated", "no_archives", "no_tlsh")}
+    return ScanOptions(
+        yara=not f["no_yara"], rules=[str(r) for r in f["rules"]], bundled_rules=not f["no_bundled_rules"],
+        skip_bad_rules=f["skip_bad_rules"], plugins=not f["no_plugins"],
+        plugin_dirs=[str(Path(d).resolve()) for d in f["plugin_dirs"]], enable=list(f["enable"]),
+        disable=list(f["disable"]),
+        hashset_db=str(f["hashset_db"]) if f["hashset_db"] else default_hashset_db(),
+        scan_known=f["scan_known"], tlsh=not f["no_tlsh"], unallocated=not f["no_unallocated"],
+        archives=not f["no_archives"],
+        workers=max(1, workers if workers is not None else (os.cpu_count() or 1)),
+    )
+
+
 @click.command("scan")
 @click.argument("images", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--case", "case_db", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Case database to write (created if missing).")
 @click.option("--examiner", default=None, help="Examiner's name, recorded in the run and evidence.")
 @click.option("--evidence-id", default=None, help="Evidence id for a single IMAGE (default: from its file name).")
-@click.option("--no-yara", is_flag=True, help="Do not run YARA.")
-@click.option("--rules", "rules", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Extra YARA rule file or directory (repeatable).")
-@click.option("--no-bundled-rules", is_flag=True, help="Do not use the rule pack shipped with triage.")
-@click.option("--skip-bad-rules", is_flag=True, help="Compile what compiles; record rule files that do not.")
-@click.option("--no-plugins", is_flag=True, help="Do not run artefact extractors.")
-@click.option("--plugins", "plugin_dirs", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Extra folder of plugin modules (repeatable).")
-@click.option("--enable", multiple=True, help="Run only these plugins (repeatable).")
-@click.option("--disable", multiple=True, help="Do not run these plugins (repeatable).")
-@click.option("--hashsets", "hashset_db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Hash-set database (default: $TRIAGE_HASHSET_DB or ~/.local/share/triage/hashsets.db).")
-@click.option("--scan-known", is_flag=True, help="Run YARA and extractors on files in known hash sets too.")
-@click.option("--no-unallocated", is_flag=True, help="Do not search unallocated space.")
-@click.option("--no-archives", is_flag=True, help="Do not expand archives.")
-@click.option("--no-tlsh", is_flag=True, help="Do not compute TLSH fuzzy hashes.")
+@scan_options
 @click.option("--workers", type=int, default=None,
               help="Worker processes reading and scanning files (default: all cores). 1 scans in this "
                    "process, without crash isolation.")
@@ -249,25 +280,15 @@ def _verify_into(writer: CaseWriter, image: Path, evidence_id: str, quiet: bool)
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def scan_cmd(images: tuple[Path, ...], case_db: Path, examiner: str | None, evidence_id: str | None,
-             no_yara: bool, rules: tuple[Path, ...], no_bundled_rules: bool, skip_bad_rules: bool,
-             no_plugins: bool, plugin_dirs: tuple[Path, ...], enable: tuple[str, ...], disable: tuple[str, ...],
-             hashset_db: Path | None, scan_known: bool, no_unallocated: bool, no_archives: bool, no_tlsh: bool,
              workers: int | None, item_timeout: float | None, worker_memory_mb: int | None, verify: bool,
-             quiet: bool, as_json: bool) -> None:
+             quiet: bool, as_json: bool, **flags: Any) -> None:
     """Scan IMAGE... (raw, split raw, E01, QCOW2, VMDK, VHD, VHDX) into the case database.
 
     \b
     Exit codes: 0 every item scanned (per-file problems are in the errors table),
     1 some items failed, 3 nothing could be scanned, 4 setup failed (case, rules, plugins).
     """
-    options = ScanOptions(
-        yara=not no_yara, rules=[str(r) for r in rules], bundled_rules=not no_bundled_rules,
-        skip_bad_rules=skip_bad_rules, plugins=not no_plugins, plugin_dirs=[str(d) for d in plugin_dirs],
-        enable=list(enable), disable=list(disable),
-        hashset_db=str(hashset_db) if hashset_db else default_hashset_db(),
-        scan_known=scan_known, tlsh=not no_tlsh, unallocated=not no_unallocated, archives=not no_archives,
-        workers=max(1, workers if workers is not None else (os.cpu_count() or 1)),
-    )
+    options = options_from_flags(flags, workers)
     command = "triage " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     code = run_scan(list(images), case_db, options, examiner, evidence_id, quiet, as_json, verify, command,
                     item_timeout, worker_memory_mb)
