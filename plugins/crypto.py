@@ -42,6 +42,14 @@ def eip55_encode(addr: str) -> str:
     return "0x" + "".join(c.upper() if c.isalpha() and int(h, 16) >= 8 else c for c, h in zip(body, digest))
 
 
+def _b58_kind(s: str, kinds: dict[int, str]) -> str | None:
+    """The address kind of a base58check string with a 1-byte version and a 20-byte hash, or None."""
+    payload = b58check_decode(s)
+    if payload is None or len(payload) != 21:
+        return None
+    return kinds.get(payload[0])
+
+
 class Bitcoin(RegexScanner):
     name = "bitcoin"
     version = "1.0.0"
@@ -54,10 +62,7 @@ class Bitcoin(RegexScanner):
 
     def check_b58(self, hit: Hit) -> Iterator[Artefact]:
         s = text(hit)
-        payload = b58check_decode(s)
-        if payload is None or len(payload) != 21:
-            return
-        kind = {0x00: "p2pkh", 0x05: "p2sh"}.get(payload[0])
+        kind = _b58_kind(s, {0x00: "p2pkh", 0x05: "p2sh"})
         if kind:
             yield artefact(hit, "btc_address", s, extra={"kind": kind, "network": "mainnet"})
 
@@ -101,10 +106,7 @@ class Litecoin(RegexScanner):
 
     def check_b58(self, hit: Hit) -> Iterator[Artefact]:
         s = text(hit)
-        payload = b58check_decode(s)
-        if payload is None or len(payload) != 21:
-            return
-        kind = {0x30: "p2pkh", 0x32: "p2sh"}.get(payload[0])
+        kind = _b58_kind(s, {0x30: "p2pkh", 0x32: "p2sh"})
         if kind:
             yield artefact(hit, "ltc_address", s, extra={"kind": kind})
 
@@ -123,8 +125,7 @@ class Tron(RegexScanner):
 
     def check_b58(self, hit: Hit) -> Iterator[Artefact]:
         s = text(hit)
-        payload = b58check_decode(s)
-        if payload is not None and len(payload) == 21 and payload[0] == 0x41:
+        if _b58_kind(s, {0x41: "p2pkh"}):
             yield artefact(hit, "trx_address", s)
 
 
