@@ -102,6 +102,26 @@ def test_near_copy_of_a_notable_file_is_flagged_with_its_distance(tmp_path: Path
     hit = rows(case, "SELECT f.path, h.algorithm, h.distance FROM hash_hits h JOIN files f ON f.id = h.file_id")
     assert [(h["path"], h["algorithm"]) for h in hit] == [("/bin/blob300k.bin", "tlsh")]
     assert 0 < hit[0]["distance"] <= 40
+    blob_tlsh = rows(case, "SELECT tlsh FROM files WHERE path = '/bin/blob300k.bin'")[0]["tlsh"]
+    assert blob_tlsh == tlsh.hash(blob_bytes())
+
+
+def test_tlsh_is_computed_only_when_a_list_needs_it_or_when_asked(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.db"
+    asked = tmp_path / "asked.db"
+    sets = _hashsets(tmp_path)  # hash lists, no TLSH list
+    assert triage("scan", IMAGE, "--case", plain, "--hashsets", sets, "--no-yara", "--no-plugins", "-q").returncode == 0
+    assert triage("scan", IMAGE, "--case", asked, "--hashsets", sets, "--no-yara", "--no-plugins", "--tlsh",
+                  "-q").returncode == 0
+    assert rows(plain, "SELECT count(*) AS n FROM files WHERE tlsh IS NOT NULL")[0]["n"] == 0
+    got = rows(asked, "SELECT tlsh FROM files WHERE path = '/bin/blob300k.bin'")[0]["tlsh"]
+    assert got == tlsh.hash(blob_bytes())
+
+
+def blob_bytes() -> bytes:
+    import random
+
+    return random.Random("fat16-blob").randbytes(307200)
 
 
 def test_bad_rules_stop_the_scan_before_it_starts_unless_skipped(tmp_path: Path) -> None:

@@ -233,7 +233,8 @@ _SCAN_OPTIONS = [
     click.option("--scan-known", is_flag=True, help="Run YARA and extractors on files in known hash sets too."),
     click.option("--no-unallocated", is_flag=True, help="Do not search unallocated space."),
     click.option("--no-archives", is_flag=True, help="Do not expand archives."),
-    click.option("--no-tlsh", is_flag=True, help="Do not compute TLSH fuzzy hashes."),
+    click.option("--tlsh/--no-tlsh", "tlsh", default=None,
+                 help="Compute TLSH fuzzy hashes (default: only when the hash-set database holds TLSH lists)."),
 ]
 
 
@@ -248,14 +249,14 @@ def options_from_flags(flags: dict[str, Any], workers: int | None) -> ScanOption
     """ScanOptions from the flags :func:`scan_options` added (popped from ``flags``)."""
     f = {k: flags.pop(k) for k in ("no_yara", "rules", "no_bundled_rules", "skip_bad_rules", "no_plugins",
                                    "plugin_dirs", "enable", "disable", "hashset_db", "scan_known",
-                                   "no_unallocated", "no_archives", "no_tlsh")}
+                                   "no_unallocated", "no_archives", "tlsh")}
     return ScanOptions(
         yara=not f["no_yara"], rules=[str(r) for r in f["rules"]], bundled_rules=not f["no_bundled_rules"],
         skip_bad_rules=f["skip_bad_rules"], plugins=not f["no_plugins"],
         plugin_dirs=[str(Path(d).resolve()) for d in f["plugin_dirs"]], enable=list(f["enable"]),
         disable=list(f["disable"]),
         hashset_db=str(f["hashset_db"]) if f["hashset_db"] else default_hashset_db(),
-        scan_known=f["scan_known"], tlsh=not f["no_tlsh"], unallocated=not f["no_unallocated"],
+        scan_known=f["scan_known"], tlsh=f["tlsh"], unallocated=not f["no_unallocated"],
         archives=not f["no_archives"],
         workers=max(1, workers if workers is not None else (os.cpu_count() or 1)),
     )

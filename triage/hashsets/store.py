@@ -303,6 +303,10 @@ class HashSetStore:
                 self._fuzzy_cache = []
         return self._fuzzy_cache
 
+    def has_fuzzy(self) -> bool:
+        """Whether any TLSH list is loaded (a scan computes TLSH only then, unless asked)."""
+        return bool(self._fuzzy())
+
     def lookup_tlsh_detailed(self, tlsh_digest: str, max_distance: int = TLSH_DEFAULT_MAX_DISTANCE) -> list[FuzzyHit]:
         """TLSH hits within ``max_distance`` (inclusive), nearest first, with labels."""
         digest = importers.normalise_tlsh(tlsh_digest or "")

@@ -57,7 +57,9 @@ class ScanOptions:
     disable: list[str] = field(default_factory=list)
     hashset_db: str | None = None
     scan_known: bool = False
-    tlsh: bool = True
+    #: TLSH costs more than MD5+SHA-1+SHA-256 together and only serves near-copy
+    #: matching: None (auto) computes it when the hash-set database holds TLSH lists
+    tlsh: bool | None = None
     unallocated: bool = True
     archives: bool = True
     utf16: bool = True
@@ -135,6 +137,8 @@ class ScanEngine:
 
             if Path(options.hashset_db).exists():
                 self.hashsets = HashSetStore(Path(options.hashset_db), readonly=True)
+        self.tlsh = options.tlsh if options.tlsh is not None else (
+            self.hashsets is not None and self.hashsets.has_fuzzy())
 
     # -- the read pass -------------------------------------------------------
     def process(self, entry: Entry, volume_addr: int, chunks: Iterable[bytes],
@@ -145,7 +149,7 @@ class ScanEngine:
         absent): parsers that declare companions (a SQLite ``-wal``) get them.
         """
         errors: list[ScanError] = []
-        hasher = Hasher(tlsh=self.options.tlsh)
+        hasher = Hasher(tlsh=self.tlsh)
         iterator = iter(chunks)
         held: list[bytes] | None = []
         held_bytes = 0
