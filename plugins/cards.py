@@ -9,7 +9,8 @@ an examiner's time.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from functools import lru_cache
+from collections.abc import Iterator, Sequence
 
 from triage.plugins.api import Hit, Pattern
 from triage.plugins.hookspecs import hookimpl
@@ -55,7 +56,34 @@ def pan_ok(pan: str) -> str | None:
     return card_brand(pan)
 
 
-def _grouping_ok(groups: list[str]) -> bool:
+@lru_cache(maxsize=65536)
+def _pan_in(raw: str) -> tuple[int, int, str, str] | None:
+    """``(chars before it, chars it spans, PAN, brand)`` of the card in a candidate, or None.
+
+    The longest, then leftmost, run of whole digit groups that is a valid
+    card: the regex may have taken a neighbouring number's groups too.
+    Cached: it depends on the candidate's text alone, and test cards and a
+    suspect's own cards recur throughout an image.
+    """
+    seps = set(_SPLIT.findall(raw))
+    if len(seps) > 1:
+        return None
+    groups = _SPLIT.split(raw)
+    spans = [(i, j) for i in range(len(groups)) for j in range(len(groups), i, -1)]
+    spans.sort(key=lambda ij: (-(ij[1] - ij[0]), ij[0]))
+    for i, j in spans:
+        part = groups[i:j]
+        pan = "".join(part)
+        if not 13 <= len(pan) <= 19 or not _grouping_ok(part):
+            continue
+        brand = pan_ok(pan)
+        if brand is None:
+            continue
+        return sum(len(g) + 1 for g in groups[:i]), len(pan) + len(part) - 1, pan, brand
+    return None
+
+
+def _grouping_ok(groups: Sequence[str]) -> bool:
     if len(groups) == 1:
         return True
     sizes = [len(g) for g in groups]
@@ -83,27 +111,12 @@ class PaymentCards(RegexScanner):
     )
 
     def check_pan(self, hit: Hit) -> Iterator[Artefact]:
-        raw = text(hit)
-        seps = set(_SPLIT.findall(raw))
-        if len(seps) > 1:
-            return
-        groups = _SPLIT.split(raw)
-        # longest, then leftmost, run of whole groups that is a valid card:
-        # the regex may have taken a neighbouring number's groups too
-        spans = [(i, j) for i in range(len(groups)) for j in range(len(groups), i, -1)]
-        spans.sort(key=lambda ij: (-(ij[1] - ij[0]), ij[0]))
-        for i, j in spans:
-            part = groups[i:j]
-            pan = "".join(part)
-            if not 13 <= len(pan) <= 19 or not _grouping_ok(part):
-                continue
-            brand = pan_ok(pan)
-            if brand is None:
-                continue
-            start = hit.start + sum(len(g) + 1 for g in groups[:i])
-            end = start + len(pan) + (len(part) - 1)
-            yield artefact(hit, "payment_card", pan, start=start, end=end, confidence=0.9, extra={"brand": brand})
-            return
+        found = _pan_in(text(hit))
+        if found is not None:
+            lead, span, pan, brand = found
+            start = hit.start + lead
+            yield artefact(hit, "payment_card", pan, start=start, end=start + span, confidence=0.9,
+                           extra={"brand": brand})
 
     @staticmethod
     def _expiry(yymm: str) -> str | None:

@@ -30,8 +30,13 @@ _URL_TRAIL = ".,;:!?'\")]}>*"
 _VERSION_BEFORE = re.compile(rb"(?:\bv|\bver|\bversion|\brelease|\bbuild)[ .:=]*$", re.I)
 
 
+@lru_cache(maxsize=65536)
 def domain_ok(name: str, *, strict: bool = True) -> str | None:
-    """Lower-case host name ending in a known TLD (trailing unknown labels cut)."""
+    """Lower-case host name ending in a known TLD (trailing unknown labels cut).
+
+    Cached: the same few hosts recur thousands of times in logs, mail and
+    browser data, and the answer depends on the name alone.
+    """
     if not all(lab.islower() or lab.isupper() or lab.istitle() or lab.isdigit() for lab in name.split(".") if lab):
         return None  # "xQ.De": binary noise far more often than a host name
     labels = name.lower().split(".")

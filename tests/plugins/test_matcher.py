@@ -217,3 +217,35 @@ def test_virtual_newline_gives_line_start_at_offset_zero(scan) -> None:
     arts = scan(b"first@example.com:Passw0rd!")
     cred = [a for a in arts if a.type == "credential"]
     assert [(a.value, a.offset) for a in cred] == [("first@example.com:Passw0rd!", 0)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("chunk", [4093, 1 << 20])
+def test_aggregating_stream_equals_aggregating_every_hit(matchers, engine: str, chunk: int) -> None:
+    # the engine asks the stream to fold identical hits as it goes (skipping
+    # their context); the rows must be those of folding the full hit list:
+    # earliest copy, summed count, its own context - also when the earliest
+    # copy is UTF-16LE text found after a later ASCII copy was validated
+    from triage.scan.engine import aggregate_artefacts
+
+    line = b"pay 4111 1111 1111 1111 to a.user@example.com or call +44 7700 900123\n"
+    data = (b"x" * 50 + "card 4111111111111111 from b.user@example.org\n".encode("utf-16le")
+            + bytes(100) + line * 40 + b"\x00" * 5000 + line.replace(b"a.user", b"c.user") * 3)
+
+    def run(aggregate: bool) -> list:
+        st = matchers[engine].stream(aggregate=aggregate)
+        for i in range(0, len(data), chunk):
+            st.feed(data[i : i + chunk])
+        arts, errs = st.close()
+        assert errs == []
+        return arts
+
+    folded = run(True)
+    expected = aggregate_artefacts(run(False))
+    key = lambda a: (a.type, a.value)  # noqa: E731
+    assert sorted(folded, key=key) == sorted(expected, key=key)
+    counts = {(a.type, a.value): a.count for a in folded}
+    assert counts[("payment_card", "4111111111111111")] == 44
+    assert counts[("email", "a.user@example.com")] == 40
+    card = next(a for a in folded if a.type == "payment_card")
+    assert card.encoding == "utf-16le" and card.offset == 50 + 10

@@ -369,9 +369,15 @@ class ContentMatcher:
         self._pats = [p for p in self._pats if p.scanner not in bad_scanners]
         self._db = self._try_compile(self._pats)
 
-    def stream(self) -> MatchStream:
-        """A new stream for one file (or one run of unallocated space)."""
-        return MatchStream(self)
+    def stream(self, aggregate: bool = False) -> MatchStream:
+        """A new stream for one file (or one run of unallocated space).
+
+        ``aggregate``: identical hits (same type and value) come back as one
+        artefact, the earliest, with their total ``count``, which is what the
+        case database stores. The later copies then skip building their
+        context and artefact, a large share of the cost on dense data.
+        """
+        return MatchStream(self, aggregate)
 
     def scan_bytes(self, data: bytes) -> tuple[list[Artefact], list[ScanError]]:
         """Artefacts and errors of one whole file (or run of bytes) held in memory.
@@ -766,10 +772,21 @@ class _Lane:
             if not found:
                 continue
             ctx = None
+            agg = owner._agg
             for a in found:
                 if a.type not in scanner.emits:
                     owner._plugin_error(p.scanner, f"artefact type {a.type!r} not in emits", offset)
                     continue
+                slot = None
+                if agg is not None:
+                    slot = agg.get((a.type, a.value))
+                    if slot is not None:
+                        prev = owner.artefacts[slot]
+                        more = owner._more
+                        if (offset if a.offset is None else a.offset) >= prev.offset:  # type: ignore[operator]
+                            more[slot] = more.get(slot, 0) + a.count
+                            continue
+                        more[slot] = more.get(slot, 0) + prev.count  # an earlier copy takes its place
                 context = a.context
                 if not context:
                     if ctx is None:  # lane position 0 is the virtual newline: not shown
@@ -801,7 +818,12 @@ class _Lane:
                         plugin=a.plugin or scanner.name,
                         plugin_version=a.plugin_version or scanner.version,
                     )
-                owner.artefacts.append(a)
+                if slot is not None:
+                    owner.artefacts[slot] = a
+                else:
+                    if agg is not None:
+                        agg[(a.type, a.value)] = len(owner.artefacts)
+                    owner.artefacts.append(a)
 
 
 def _minus_one(q: int) -> int:
@@ -811,9 +833,13 @@ def _minus_one(q: int) -> int:
 class MatchStream:
     """Feed one file's bytes in order, in chunks of any size; then close."""
 
-    def __init__(self, matcher: ContentMatcher) -> None:
+    def __init__(self, matcher: ContentMatcher, aggregate: bool = False) -> None:
         self.matcher = matcher
         self.artefacts: list[Artefact] = []
+        #: (type, value) -> index in artefacts, when aggregating
+        self._agg: dict[tuple[str, str], int] | None = {} if aggregate else None
+        #: index -> count of the identical hits folded into it
+        self._more: dict[int, int] = {}
         self.errors: list[ScanError] = []
         self._err_count: dict[int, int] = {}
         self._closed = False
@@ -882,6 +908,10 @@ class MatchStream:
                             plugin_version=sc.version,
                         )
                     )
+            for slot, n in self._more.items():
+                a = self.artefacts[slot]
+                self.artefacts[slot] = replace(a, count=a.count + n)
+            self._more = {}
             self.artefacts.sort(key=lambda a: (a.offset if a.offset is not None else -1, a.type, a.value))
         return self.artefacts, self.errors
 

@@ -173,7 +173,7 @@ class ScanEngine:
                     entry, filetype_from_magic(mime or "", desc or "", prefix[:64]), md5=md5
                 )
             if self.matcher is not None:
-                match_stream = self.matcher.stream()
+                match_stream = self.matcher.stream(aggregate=True)
 
         def type_now() -> None:
             nonlocal mime, desc, typed

@@ -285,7 +285,7 @@ def scan_raw_ranges(img: Any, engine: ScanEngine, volume_addr: int, volume_offse
         length = max(0, min(length, size - start))
         if length == 0:
             continue
-        stream = engine.matcher.stream()
+        stream = engine.matcher.stream(aggregate=True)
         pos = start
         try:
             while pos < start + length:
