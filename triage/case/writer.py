@@ -47,7 +47,9 @@ def iso_utc(ts: float | None) -> str | None:
         dt = datetime.fromtimestamp(ts, UTC)
     except (OverflowError, OSError, ValueError):
         return None
-    if dt.microsecond:
+    if dt.year >= 1000:  # isoformat() is the cheaper spelling of the same text ("+00:00" -> "Z")
+        return dt.isoformat()[:-6] + "Z"
+    if dt.microsecond:  # strftime leaves years before 1000 unpadded: kept as it always was
         return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -96,6 +98,14 @@ class CaseWriter:
             raise SchemaError(f"{self.path}: not a usable SQLite case database: {exc}") from None
         self.conn = self.db.conn
         self.run_id: int | None = None
+        #: file ids above this have no findings anywhere: a new row needs no
+        #: clearing of old ones (three DELETEs a file saved on a first scan)
+        self._clean_above = max(
+            int(self.conn.execute(f"SELECT coalesce(max({col}), 0) FROM {table}").fetchone()[0])
+            for table, col in (("files", "id"), ("artefacts", "file_id"), ("yara_matches", "file_id"),
+                               ("hash_hits", "file_id"))
+        )
+        self._written: set[int] = set()
         self._pending = 0
         self._batch_started = time.monotonic()
 
@@ -272,8 +282,11 @@ class CaseWriter:
         ).fetchone()
         file_id = int(row[0])
         # a rescan replaces this file's findings rather than piling them up
-        for table in ("yara_matches", "hash_hits", "artefacts"):
-            self.conn.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
+        if file_id <= self._clean_above or file_id in self._written:
+            for table in ("yara_matches", "hash_hits", "artefacts"):
+                self.conn.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
+        else:
+            self._written.add(file_id)
         for m in result.yara:
             self.conn.execute(
                 """INSERT OR REPLACE INTO yara_matches (evidence_id, file_id, rule, namespace, tags, meta, strings,
