@@ -66,11 +66,9 @@ def _json(value: Any) -> str | None:
 
 
 def _key(*parts: object) -> str:
-    h = hashlib.sha1(usedforsecurity=False)
-    for p in parts:
-        h.update(repr(p).encode("utf-8", "surrogatepass"))
-        h.update(b"\x1f")
-    return h.hexdigest()
+    """SHA-1 of each part's repr followed by a 0x1f separator (one hash call)."""
+    text = "\x1f".join(map(repr, parts)) + "\x1f" if parts else ""
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()
 
 
 def artefact_key(evidence_id: str, volume_id: int | None, file_id: int | None, a: Artefact) -> str:
@@ -309,18 +307,17 @@ class CaseWriter:
     def _write_artefacts(
         self, evidence_id: str, volume_id: int | None, file_id: int | None, artefacts: Iterable[Artefact]
     ) -> None:
-        for a in artefacts:
-            self.conn.execute(
-                """INSERT INTO artefacts (evidence_id, volume_id, file_id, type, value, raw, offset, encoding, context,
-                       plugin, plugin_version, confidence, count, timestamp, extra, artefact_key, run_id)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                   ON CONFLICT(artefact_key) DO UPDATE SET count=excluded.count, raw=excluded.raw,
-                       offset=excluded.offset, context=excluded.context, confidence=excluded.confidence,
-                       extra=excluded.extra, run_id=excluded.run_id""",
-                (evidence_id, volume_id, file_id, a.type, a.value, a.raw, a.offset, a.encoding, a.context,
-                 a.plugin, a.plugin_version, a.confidence, a.count, a.timestamp, _json(a.extra or None),
-                 artefact_key(evidence_id, volume_id, file_id, a), self.run_id),
-            )
+        self.conn.executemany(
+            """INSERT INTO artefacts (evidence_id, volume_id, file_id, type, value, raw, offset, encoding, context,
+                   plugin, plugin_version, confidence, count, timestamp, extra, artefact_key, run_id)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+               ON CONFLICT(artefact_key) DO UPDATE SET count=excluded.count, raw=excluded.raw,
+                   offset=excluded.offset, context=excluded.context, confidence=excluded.confidence,
+                   extra=excluded.extra, run_id=excluded.run_id""",
+            [(evidence_id, volume_id, file_id, a.type, a.value, a.raw, a.offset, a.encoding, a.context,
+              a.plugin, a.plugin_version, a.confidence, a.count, a.timestamp, _json(a.extra or None),
+              artefact_key(evidence_id, volume_id, file_id, a), self.run_id) for a in artefacts],
+        )
 
     def write_volume_artefacts(self, evidence_id: str, volume_id: int | None, artefacts: Iterable[Artefact]) -> None:
         """Artefacts of unallocated space (no owning file)."""
