@@ -62,6 +62,11 @@ class WorkUnit:
     items: tuple[WorkItem, ...] = ()
     ranges: tuple[tuple[int, int], ...] = ()
     attempt: int = 0  # times a worker already died (or timed out) on this unit
+    #: a piece of a longer range is read with this many bytes of its
+    #: neighbours on each side, so hits across a cut are whole and judged
+    #: in context; only hits starting inside the piece are its own
+    lead: int = 0
+    tail: int = 0
 
     @property
     def nbytes(self) -> int:
@@ -83,6 +88,47 @@ def failed_outcome(item: WorkItem, volume_addr: int, cause: str) -> FileOutcome:
     """A file whose worker kept dying: recorded, without hashes, with the cause."""
     err = ScanError("worker", cause, item.entry.path, volume_addr)
     return FileOutcome(FileResult(entry=item.entry, volume_addr=volume_addr, errors=(err,)))
+
+
+#: unallocated space is cut into units of at most this many bytes, so one
+#: large image spreads across every worker (and a retry redoes little) ...
+RAW_UNIT_BYTES = 64 * 1024 * 1024
+#: ... each piece read with this much of its neighbours (far more than any
+#: pattern's length plus its context, in UTF-16LE too)
+RAW_OVERLAP_BYTES = 64 * 1024
+
+
+def plan_raw_units(ranges: list[tuple[int, int]], unit_bytes: int = RAW_UNIT_BYTES,
+                   overlap: int = RAW_OVERLAP_BYTES) -> list[tuple[tuple[tuple[int, int], ...], int, int]]:
+    """``(ranges, lead, tail)`` per unit: small ranges grouped, long ones cut.
+
+    Deterministic (the same ranges give the same units anywhere), which is
+    what keeps local, distributed and resumed scans identical.
+    """
+    out: list[tuple[tuple[tuple[int, int], ...], int, int]] = []
+    group: list[tuple[int, int]] = []
+    group_bytes = 0
+    for start, length in ranges:
+        if length <= 0:
+            continue
+        if length > unit_bytes:
+            if group:
+                out.append((tuple(group), 0, 0))
+                group, group_bytes = [], 0
+            for pos in range(start, start + length, unit_bytes):
+                n = min(unit_bytes, start + length - pos)
+                lead = min(overlap, pos - start)
+                tail = min(overlap, start + length - (pos + n))
+                out.append((((pos, n),), lead, tail))
+            continue
+        if group and group_bytes + length > unit_bytes:
+            out.append((tuple(group), 0, 0))
+            group, group_bytes = [], 0
+        group.append((start, length))
+        group_bytes += length
+    if group:
+        out.append((tuple(group), 0, 0))
+    return out
 
 
 def split_unit(unit: WorkUnit, first_uid: int) -> list[WorkUnit]:
@@ -207,7 +253,8 @@ def run_unit(unit: WorkUnit, options: ScanOptions, compiled: Any, mark: Any = No
             mark(len(unit.items))
         opened = state.evidence(unit.evidence_path)
         result.artefacts, result.errors = scan_raw_ranges(opened.img, engine, unit.volume_addr,
-                                                          unit.volume_offset, list(unit.ranges))
+                                                          unit.volume_offset, list(unit.ranges),
+                                                          unit.lead, unit.tail)
     return result
 
 

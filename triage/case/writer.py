@@ -76,6 +76,8 @@ def artefact_key(evidence_id: str, volume_id: int | None, file_id: int | None, a
     (encoding None) stay distinct by time and fields (each history visit is a row)."""
     if a.encoding is None:
         return _key(evidence_id, volume_id, file_id, a.type, a.value, a.timestamp, _json(a.extra), a.plugin)
+    if file_id is None:  # unallocated space: one row per value and searched range (extra["region"])
+        return _key(evidence_id, volume_id, file_id, a.type, a.value, a.extra.get("region"))
     return _key(evidence_id, volume_id, file_id, a.type, a.value)
 
 

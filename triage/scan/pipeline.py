@@ -151,9 +151,7 @@ def _scan_opened(opened: OpenedEvidence, writer: CaseWriter, engine: ScanEngine,
         elif vol.kind in ("unallocated", "partition", "whole") and engine.matcher is not None \
                 and engine.options.unallocated:
             # a gap, or a partition whose file system TSK cannot read: its bytes are still searched
-            unit = f"volume:{vol.addr}:{vol.offset}:unallocated"
-            if not writer.unit_done(ev.id, unit):
-                _submit_raw(opened, vol, vid, [(vol.offset, vol.length)], unit, writer, stats, executor)
+            _submit_raw(opened, vol, vid, [(vol.offset, vol.length)], writer, stats, executor)
     executor.wait()
     writer.commit()
     if stats.file_systems == 0:
@@ -227,50 +225,58 @@ def _scan_fs_volume(opened: OpenedEvidence, vol: Volume, vid: int, writer: CaseW
     for err in walk_errors:
         _record(writer, ev_id, vid, err, stats)
 
+    if runs is not None:  # submitted before the analysers' wait: workers search it meanwhile
+        block = int(fs.info.block_size)
+        first = int(fs.info.first_block)
+        count = int(fs.info.last_block) + 1
+        ranges = [(vol.offset + s * block, n * block) for s, n in unallocated_ranges(runs, count, first)]
+        _submit_raw(opened, vol, vid, ranges, writer, stats, executor)
+
     if engine.analysers:
         executor.wait()  # analysers attach artefacts to files by id: every file must be written first
         writer.commit()
         _run_analysers(fs, vol, vid, entries_for_analysers, writer, engine, stats)
 
-    if runs is not None:
-        unit = f"volume:{vol.addr}:{vol.offset}:unallocated"
-        if not writer.unit_done(ev_id, unit):
-            block = int(fs.info.block_size)
-            first = int(fs.info.first_block)
-            count = int(fs.info.last_block) + 1
-            ranges = [(vol.offset + s * block, n * block) for s, n in unallocated_ranges(runs, count, first)]
-            _submit_raw(opened, vol, vid, ranges, unit, writer, stats, executor)
 
-
-def _submit_raw(opened: OpenedEvidence, vol: Volume, vid: int, ranges: list[tuple[int, int]], progress_unit: str,
+def _submit_raw(opened: OpenedEvidence, vol: Volume, vid: int, ranges: list[tuple[int, int]],
                 writer: CaseWriter, stats: ItemStats, executor: UnitExecutor) -> None:
-    """Content-scan byte ranges in a worker; the range is marked done once its artefacts are written."""
-    from triage.batch.units import WorkUnit
+    """Content-scan byte ranges in workers, in units of at most RAW_UNIT_BYTES.
+
+    Each unit is its own resume step (``volume:ADDR:OFFSET:unallocated:START``),
+    marked done in the transaction that writes its artefacts.
+    """
+    from triage.batch.units import WorkUnit, plan_raw_units
 
     ev_id = opened.evidence.id
-    if not ranges:
-        writer.mark_unit(ev_id, progress_unit)
-        return
+    for unit_ranges, lead, tail in plan_raw_units(ranges):
+        key = f"volume:{vol.addr}:{vol.offset}:unallocated:{unit_ranges[0][0]}"
+        if writer.unit_done(ev_id, key):
+            continue
 
-    def done(result: UnitResult) -> None:
-        if result.artefacts:
-            writer.write_volume_artefacts(ev_id, vid, result.artefacts)
-        for err in result.errors:
-            _record(writer, ev_id, vid, err, stats)
-        if result.failure is None:
-            writer.mark_unit(ev_id, progress_unit)
-        writer.commit()
+        def done(result: UnitResult, key: str = key) -> None:
+            if result.artefacts:
+                writer.write_volume_artefacts(ev_id, vid, result.artefacts)
+            for err in result.errors:
+                _record(writer, ev_id, vid, err, stats)
+            if result.failure is None:
+                writer.mark_unit(ev_id, key)
+            writer.commit()
 
-    executor.submit(WorkUnit(executor.next_uid(), opened.evidence.path, vol.addr, vol.offset,
-                             ranges=tuple(ranges)), done)
+        executor.submit(WorkUnit(executor.next_uid(), opened.evidence.path, vol.addr, vol.offset,
+                                 ranges=unit_ranges, lead=lead, tail=tail), done)
 
 
 def scan_raw_ranges(img: Any, engine: ScanEngine, volume_addr: int, volume_offset: int,
-                    ranges: list[tuple[int, int]]) -> tuple[list[Artefact], list[ScanError]]:
+                    ranges: list[tuple[int, int]], lead: int = 0,
+                    tail: int = 0) -> tuple[list[Artefact], list[ScanError]]:
     """The content matcher over byte ranges of the media, without touching the case.
 
-    Artefacts are aggregated per range and returned in range order (writing
-    them in that order gives the same rows wherever this ran).
+    Each range is read with ``lead`` bytes before it and ``tail`` after it
+    (a piece of a longer range: see ``plan_raw_units``) and keeps the hits
+    that start inside it. Artefacts are aggregated per range, their
+    ``extra`` naming the range (``region``: its volume offset; rows are one
+    per value and range), and returned in range order (writing them in that
+    order gives the same rows wherever this ran).
     """
     if engine.matcher is None:
         return [], []
@@ -285,11 +291,14 @@ def scan_raw_ranges(img: Any, engine: ScanEngine, volume_addr: int, volume_offse
         length = max(0, min(length, size - start))
         if length == 0:
             continue
-        stream = engine.matcher.stream(aggregate=True)
-        pos = start
+        first = max(0, start - lead)
+        last = min(size, start + length + tail)
+        # every hit, not folded: a value's first copy may lie in the lead
+        stream = engine.matcher.stream()
+        pos = first
         try:
-            while pos < start + length:
-                n = min(UNALLOC_CHUNK_BYTES, start + length - pos)
+            while pos < last:
+                n = min(UNALLOC_CHUNK_BYTES, last - pos)
                 data = img.read(pos, n)
                 if not data:
                     break
@@ -298,13 +307,16 @@ def scan_raw_ranges(img: Any, engine: ScanEngine, volume_addr: int, volume_offse
             artefacts, errors = stream.close()
         except Exception as exc:
             errs.append(ScanError("unallocated", f"read failed at {pos}: {one_line(exc)}", volume_addr=volume_addr,
-                                  offset=pos))
+                                  offset=pos - volume_offset))
             continue
-        base = start - volume_offset
-        shifted = [replace(a, offset=(a.offset or 0) + base, extra={**a.extra, "source": "unallocated"})
-                   for a in artefacts]
+        base = first - volume_offset
+        lo, hi = start - first, start - first + length
+        region = start - volume_offset
+        shifted = [replace(a, offset=(a.offset or 0) + base,
+                           extra={**a.extra, "source": "unallocated", "region": region})
+                   for a in artefacts if lo <= (a.offset or 0) < hi]
         out.extend(aggregate_artefacts(shifted))
-        errs.extend(errors)
+        errs.extend(e if e.offset is None else replace(e, offset=e.offset + base) for e in errors)
     return out, errs
 
 
