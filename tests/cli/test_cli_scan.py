@@ -197,3 +197,15 @@ def test_a_terminal_gets_a_progress_bar(tmp_path: Path) -> None:
     shown = b"".join(chunks).decode("utf-8", "replace")
     assert proc.returncode == 0
     assert "files" in shown and "/s" in shown  # file count and MB/s
+
+
+def test_no_type_gives_the_same_hashes_without_types(tmp_path: Path) -> None:
+    image = FIXTURES / "images/fat16_mbr.raw"
+    typed, plain = tmp_path / "typed.db", tmp_path / "plain.db"
+    assert triage("scan", image, "--case", typed, *FAST, "-q").returncode == 0
+    assert triage("scan", image, "--case", plain, *FAST, "--no-type", "-q").returncode == 0
+    q = "SELECT path, sha256, mime, magic FROM files WHERE type = 'regular' ORDER BY path"
+    a, b = rows(typed, q), rows(plain, q)
+    assert [(r["path"], r["sha256"]) for r in a] == [(r["path"], r["sha256"]) for r in b]
+    assert any(r["mime"] for r in a) and all(r["sha256"] for r in b)
+    assert not any(r["mime"] or r["magic"] for r in b)

@@ -233,6 +233,8 @@ _SCAN_OPTIONS = [
     click.option("--scan-known", is_flag=True, help="Run YARA and extractors on files in known hash sets too."),
     click.option("--no-unallocated", is_flag=True, help="Do not search unallocated space."),
     click.option("--no-archives", is_flag=True, help="Do not expand archives."),
+    click.option("--no-type", is_flag=True,
+                 help="Do not identify file types (files.mime and files.magic stay empty): a hashes-only inventory."),
     click.option("--tlsh/--no-tlsh", "tlsh", default=None,
                  help="Compute TLSH fuzzy hashes (default: only when the hash-set database holds TLSH lists)."),
 ]
@@ -249,7 +251,7 @@ def options_from_flags(flags: dict[str, Any], workers: int | None) -> ScanOption
     """ScanOptions from the flags :func:`scan_options` added (popped from ``flags``)."""
     f = {k: flags.pop(k) for k in ("no_yara", "rules", "no_bundled_rules", "skip_bad_rules", "no_plugins",
                                    "plugin_dirs", "enable", "disable", "hashset_db", "scan_known",
-                                   "no_unallocated", "no_archives", "tlsh")}
+                                   "no_unallocated", "no_archives", "no_type", "tlsh")}
     return ScanOptions(
         yara=not f["no_yara"], rules=[str(r) for r in f["rules"]], bundled_rules=not f["no_bundled_rules"],
         skip_bad_rules=f["skip_bad_rules"], plugins=not f["no_plugins"],
@@ -257,7 +259,7 @@ def options_from_flags(flags: dict[str, Any], workers: int | None) -> ScanOption
         disable=list(f["disable"]),
         hashset_db=str(f["hashset_db"]) if f["hashset_db"] else default_hashset_db(),
         scan_known=f["scan_known"], tlsh=f["tlsh"], unallocated=not f["no_unallocated"],
-        archives=not f["no_archives"],
+        archives=not f["no_archives"], filetype=not f["no_type"],
         workers=max(1, workers if workers is not None else (os.cpu_count() or 1)),
     )
 

@@ -62,6 +62,9 @@ class ScanOptions:
     tlsh: bool | None = None
     unallocated: bool = True
     archives: bool = True
+    #: libmagic type identification (files.mime, files.magic); off for a
+    #: hashes-only inventory, where libmagic would cost more than the hashes
+    filetype: bool = True
     utf16: bool = True
     yara_whole_max_bytes: int = 32 * 1024 * 1024
     yara_window_bytes: int = 16 * 1024 * 1024
@@ -102,7 +105,7 @@ def aggregate_artefacts(artefacts: Iterable[Artefact]) -> list[Artefact]:
 class ScanEngine:
     def __init__(self, options: ScanOptions, compiled_rules: Any = None) -> None:
         self.options = options
-        self.typer = FileTyper()
+        self.typer = FileTyper() if options.filetype else None
         self.archive_limits = ArchiveLimits()
         self.load_errors: list[str] = []
         self.yara = None
@@ -178,7 +181,8 @@ class ScanEngine:
         def type_now() -> None:
             nonlocal mime, desc, typed
             if not typed:
-                mime, desc = self.typer.identify(prefix)
+                if self.typer is not None:
+                    mime, desc = self.typer.identify(prefix)
                 typed = True
 
         def decide_spool() -> None:
