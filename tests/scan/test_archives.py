@@ -109,3 +109,20 @@ def test_a_corrupt_archive_is_an_error_not_a_crash() -> None:
     outcome = _process(broken, "broken.zip")
     assert outcome.result.hashes.sha256 == hashlib.sha256(broken).hexdigest()
     assert any(e.stage == "archive" for e in outcome.result.errors)
+
+
+def test_a_7z_bomb_is_cut_at_the_ratio_and_recorded(tmp_path: Path) -> None:
+    # 7z compresses members together: the bound is the archive's own ratio
+    bomb = tmp_path / "bomb.7z"
+    with py7zr.SevenZipFile(bomb, "w") as sz:
+        sz.writestr(bytes(48 * 1024 * 1024), "zeros1.bin")
+        sz.writestr(bytes(48 * 1024 * 1024), "zeros2.bin")
+    data = bomb.read_bytes()
+    assert len(data) < 100_000
+    got = _flatten(_process(data, "bomb.7z"))
+    members = [o for p, o in got.items() if "!/" in p]
+    expanded = sum(m.result.bytes_read for m in members)
+    assert expanded <= ArchiveLimits().max_ratio * len(data) + 1024 * 1024
+    errors = [e for o in got.values() for e in o.result.errors]
+    assert any(e.stage == "limit" and "ratio" in e.message for e in errors)
+    assert "/evidence/bomb.7z!/zeros2.bin" not in got  # the rest was skipped

@@ -27,7 +27,7 @@ class ArchiveLimits:
     max_depth: int = 4  # archives inside archives
     max_members: int = 10_000  # per archive
     max_total_bytes: int = 2 * 1024**3  # expanded, per archive
-    max_ratio: int = 200  # expanded / compressed, per member (zip) or stream
+    max_ratio: int = 200  # expanded / compressed, per member (zip), stream, or whole 7z archive
     max_member_bytes: int = 512 * 1024**2
 
 
@@ -198,6 +198,10 @@ def _tar_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanEr
             yield entry, _stream(fh, budget, errors, entry.path, None)
 
 
+class _RatioExceeded(Exception):
+    """Raised from inside py7zr's write callback to stop a 7z bomb's decompression."""
+
+
 def _7z_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanError]
                 ) -> Iterator[tuple[Entry, Iterator[bytes]]]:
     try:
@@ -208,22 +212,33 @@ def _7z_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanErr
     import tempfile
 
     limit = budget.limits.max_member_bytes
+    # 7z compresses members together (solid blocks), so the ratio is bounded
+    # for the archive as a whole: everything written so far against its size
+    ratio_cap = max(budget.limits.max_ratio * max(path.stat().st_size, 1), 1024 * 1024)
+    expanded = [0]
 
     class _Spool(py7zr.Py7zIO):  # type: ignore[misc]
-        """Where py7zr writes one member: a private temporary file, cut at the member limit."""
+        """Where py7zr writes one member: a private temporary file, cut at the member and ratio limits."""
 
         def __init__(self) -> None:
             self.file = tempfile.TemporaryFile()
             self.written = 0
             self.truncated = False
+            self.ratio_hit = False
 
         def write(self, s: bytes | bytearray) -> int:
             room = limit - self.written
             if len(s) > room:
                 self.truncated = True
                 s = s[: max(room, 0)]
+            if expanded[0] + len(s) > ratio_cap:
+                self.ratio_hit = True
+                s = s[: max(ratio_cap - expanded[0], 0)]
             self.file.write(s)
             self.written += len(s)
+            expanded[0] += len(s)
+            if self.ratio_hit:
+                raise _RatioExceeded  # stops the decompression itself, not just the copy
             return len(s)
 
         def read(self, size: int | None = None) -> bytes:
@@ -261,14 +276,22 @@ def _7z_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanErr
             entry = _member_entry(parent, info.filename, info.uncompressed, None)
             factory = _Factory()
             sz.reset()
-            sz.extract(targets=[info.filename], factory=factory)
+            try:
+                sz.extract(targets=[info.filename], factory=factory)
+            except _RatioExceeded:
+                pass
             spool = factory.spools.get(info.filename)
             if spool is None:
                 continue
             if spool.truncated:
                 errors.append(ScanError("limit", f"member larger than {limit} bytes; truncated", entry.path))
+            if spool.ratio_hit:
+                errors.append(ScanError("limit", f"compression ratio above {budget.limits.max_ratio}; member "
+                                                 "truncated, rest skipped", entry.path))
             spool.file.seek(0)
             try:
                 yield entry, _stream(spool.file, budget, errors, entry.path, None)
             finally:
                 spool.file.close()
+            if spool.ratio_hit:
+                return
