@@ -23,7 +23,8 @@ def _positional_pickle(cls: type[_R]) -> type[_R]:
     parent of a lab scan unpickles tens of thousands of these a minute.
     """
     names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
-    get = attrgetter(*names)
+    many = attrgetter(*names)
+    get = many if len(names) > 1 else (lambda obj: (many(obj),))  # one name: attrgetter gives no tuple
 
     def __reduce__(self: Any) -> tuple[type, tuple[Any, ...]]:  # noqa: N807 - the pickle protocol's name
         return cls, get(self)
