@@ -28,9 +28,10 @@ def _executor(options: ScanOptions, compiled: Any, scheduler: str | None, item_t
             yield ex
         return
     from triage.batch.distributed import DaskExecutor
+    from triage.batch.local import DEFAULT_ITEM_TIMEOUT_S
 
     try:
-        ex = DaskExecutor(scheduler, options, compiled)
+        ex = DaskExecutor(scheduler, options, compiled, item_timeout=item_timeout or DEFAULT_ITEM_TIMEOUT_S)
     except (OSError, TimeoutError) as exc:
         raise SetupError(f"cannot reach the dask scheduler at {scheduler}: {one_line(exc)}") from None
     try:
@@ -106,7 +107,7 @@ def render_summary(reports: list[ItemReport], case_dir: Path) -> None:
 @click.option("--examiner", default=None, help="Examiner for rows of the manifest that name none.")
 @scan_options
 @click.option("--item-timeout", type=float, default=None,
-              help="Seconds one file may take in a local worker (plus 1 s per MiB); default 600.")
+              help="Seconds one file (on a cluster: one unit) may take in a worker (plus 1 s per MiB); default 600.")
 @click.option("--worker-memory-mb", type=int, default=None, help="Address-space limit per local worker, MiB.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
 def batch_cmd(manifest: Path, case_dir: Path, default_case: str | None, workers: int | None,
