@@ -209,3 +209,6 @@ class FileResult:
     errors: tuple[ScanError, ...] = ()
     known: bool = False
     notable: bool = False
+    #: the entry's mtime, atime, ctime, crtime as ISO 8601 UTC, formatted where
+    #: the file was read (a worker) so the single writer does not; None: not yet
+    times: tuple[str | None, str | None, str | None, str | None] | None = None

@@ -1,8 +1,9 @@
-"""Text made safe from hostile bytes and exceptions: shared by every module that reports them."""
+"""Text made safe from hostile bytes and exceptions, and times as ISO 8601: shared by every module that reports them."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 #: Printable ASCII stays; every other byte (and the backslash) is ``\\xNN``,
 #: so every escape is exactly four characters and can be cut around.
@@ -38,3 +39,18 @@ def one_line(exc: BaseException) -> str:
     """An exception as one line for the examiner (TSK and libyal messages span several)."""
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def iso_utc(ts: float | None) -> str | None:
+    """POSIX seconds to ISO 8601 UTC; None for absent or absurd times."""
+    if ts is None:
+        return None
+    try:
+        dt = datetime.fromtimestamp(ts, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    if dt.year >= 1000:  # isoformat() is the cheaper spelling of the same text ("+00:00" -> "Z")
+        return dt.isoformat()[:-6] + "Z"
+    if dt.microsecond:  # strftime leaves years before 1000 unpadded: kept as it always was
+        return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -28,6 +28,9 @@ from sqlite_utils import Database
 from triage import __version__
 from triage.case.schema import SchemaError, ensure_schema
 from triage.records import Artefact, Evidence, FileResult, ScanError, Volume
+from triage.text import iso_utc
+
+__all__ = ["CaseWriter", "artefact_key", "entry_key", "iso_utc", "utc_now"]
 
 #: files per transaction; a kill loses at most this many files' work, redone on resume
 BATCH_FILES = 500
@@ -37,21 +40,6 @@ BATCH_SECONDS = 2.0
 
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def iso_utc(ts: float | None) -> str | None:
-    """POSIX seconds to ISO 8601 UTC; None for absent or absurd times."""
-    if ts is None:
-        return None
-    try:
-        dt = datetime.fromtimestamp(ts, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-    if dt.year >= 1000:  # isoformat() is the cheaper spelling of the same text ("+00:00" -> "Z")
-        return dt.isoformat()[:-6] + "Z"
-    if dt.microsecond:  # strftime leaves years before 1000 unpadded: kept as it always was
-        return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def entry_key(volume_addr: int, inode: int | None, path: str) -> str:
@@ -273,7 +261,7 @@ class CaseWriter:
             (
                 evidence_id, volume_id, parent_id, key, e.path, e.name, e.extension or None, e.inode, e.stream,
                 e.size, int(e.deleted), int(e.allocated), int(e.orphan), e.type, e.depth,
-                iso_utc(e.mtime), iso_utc(e.atime), iso_utc(e.ctime), iso_utc(e.crtime),
+                *(result.times or (iso_utc(e.mtime), iso_utc(e.atime), iso_utc(e.ctime), iso_utc(e.crtime))),
                 e.mtime, e.atime, e.ctime, e.crtime,
                 h.md5 if h else None, h.sha1 if h else None, h.sha256 if h else None, h.tlsh if h else None,
                 result.mime, result.magic, result.bytes_read, int(result.known), int(result.notable), status,

@@ -23,7 +23,7 @@ from typing import Any
 
 from triage.plugins.api import FileParser
 from triage.records import Artefact, Entry, FileResult, HashHit, ScanError, YaraMatch
-from triage.text import one_line
+from triage.text import iso_utc, one_line
 from triage.scan.archives import ArchiveLimits, archive_kind, iter_members
 from triage.scan.filetype import MAGIC_PREFIX_BYTES, FileTyper
 from triage.scan.hashing import Hasher
@@ -298,6 +298,7 @@ class ScanEngine:
             errors=tuple(errors),
             known=known,
             notable=notable,
+            times=(iso_utc(entry.mtime), iso_utc(entry.atime), iso_utc(entry.ctime), iso_utc(entry.crtime)),
         )
         return FileOutcome(result, children)
 
