@@ -9,8 +9,8 @@ an examiner's time.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
 from triage.plugins.api import Hit, Pattern
 from triage.plugins.hookspecs import hookimpl
