@@ -36,8 +36,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
-from triage.batch.local import DEFAULT_ITEM_TIMEOUT_S, MAX_ATTEMPTS, TIMEOUT_BYTES_PER_S, give_up
-from triage.batch.units import UnitResult, WorkUnit, scan_unit, split_unit, worker_state
+from triage.batch.local import DEFAULT_ITEM_TIMEOUT_S, TIMEOUT_BYTES_PER_S, retry_parts
+from triage.batch.units import UnitResult, WorkUnit, scan_unit, worker_state
 from triage.scan.engine import ScanOptions
 from triage.text import one_line
 
@@ -206,10 +206,10 @@ class DaskExecutor:
 
     def _failed(self, unit: WorkUnit, done: Done, cause: str) -> None:
         """A unit whose worker died or hung: split item by item; a lone item gives up after MAX_ATTEMPTS."""
-        parts = split_unit(unit, self._uid + 1)
+        parts, final = retry_parts(unit, self._uid + 1, cause)
         self._uid += len(parts)
-        if len(parts) == 1 and parts[0].attempt >= MAX_ATTEMPTS:
-            done(give_up(parts[0], cause))
+        if final is not None:
+            done(final)
             return
         log.warning("unit %s failed on the cluster (%s): retrying item by item", unit.uid, cause)
         for part in parts:

@@ -295,13 +295,25 @@ class LocalPool:
 
     def _retry(self, unit: WorkUnit, done: Done, cause: str) -> None:
         """Split a failed unit into single items; give up on a single item after MAX_ATTEMPTS."""
-        parts = split_unit(unit, self._uid + 1)
+        parts, final = retry_parts(unit, self._uid + 1, cause)
         self._uid += len(parts)
-        if len(parts) == 1 and parts[0].attempt >= MAX_ATTEMPTS:
-            done(give_up(parts[0], cause))
+        if final is not None:
+            done(final)
             return
         for part in reversed(parts):
             self.pending.appendleft((part, done))
+
+
+def retry_parts(unit: WorkUnit, first_uid: int, cause: str) -> tuple[list[WorkUnit], UnitResult | None]:
+    """A unit whose worker died or hung: its parts (uids from ``first_uid``) and, when it
+    is a lone item out of attempts, the result that records it instead of running it again.
+
+    One rule for the local pool and the dask executor, so both isolate a culprit alike.
+    """
+    parts = split_unit(unit, first_uid)
+    if len(parts) == 1 and parts[0].attempt >= MAX_ATTEMPTS:
+        return parts, give_up(parts[0], cause)
+    return parts, None
 
 
 def give_up(unit: WorkUnit, cause: str) -> UnitResult:
