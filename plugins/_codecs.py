@@ -56,14 +56,22 @@ B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(B58_ALPHABET)}
 
 
-def b58decode(s: str) -> bytes | None:
-    """Bitcoin Base58 to bytes (leading '1's are zero bytes); None if invalid."""
+def _b58_int(s: str) -> int | None:
+    """The Base58 digits of ``s`` as one number; None when a character is not Base58."""
     n = 0
     for c in s:
         v = _B58_INDEX.get(c)
         if v is None:
             return None
         n = n * 58 + v
+    return n
+
+
+def b58decode(s: str) -> bytes | None:
+    """Bitcoin Base58 to bytes (leading '1's are zero bytes); None if invalid."""
+    n = _b58_int(s)
+    if n is None:
+        return None
     body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
     pad = len(s) - len(s.lstrip("1"))
     return b"\x00" * pad + body
@@ -111,13 +119,8 @@ def xmr_b58decode(s: str) -> bytes | None:
         size = _XMR_SIZES.get(len(block))
         if size is None:
             return None
-        n = 0
-        for c in block:
-            v = _B58_INDEX.get(c)
-            if v is None:
-                return None
-            n = n * 58 + v
-        if n >= 1 << (8 * size):
+        n = _b58_int(block)
+        if n is None or n >= 1 << (8 * size):
             return None
         out += n.to_bytes(size, "big")
     return bytes(out)
