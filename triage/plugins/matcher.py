@@ -755,6 +755,9 @@ class _Lane:
         base = self.base
         enc = self.encoding
         to_offset = self.to_offset
+        agg = owner._agg
+        arts = owner.artefacts
+        more = owner._more
         for pid, s, e in candidates:
             p = pats[pid]
             scanner = scanners[p.scanner]
@@ -772,7 +775,6 @@ class _Lane:
             if not found:
                 continue
             ctx = None
-            agg = owner._agg
             for a in found:
                 if a.type not in scanner.emits:
                     owner._plugin_error(p.scanner, f"artefact type {a.type!r} not in emits", offset)
@@ -781,8 +783,7 @@ class _Lane:
                 if agg is not None:
                     slot = agg.get((a.type, a.value))
                     if slot is not None:
-                        prev = owner.artefacts[slot]
-                        more = owner._more
+                        prev = arts[slot]
                         if (offset if a.offset is None else a.offset) >= prev.offset:  # type: ignore[operator]
                             more[slot] = more.get(slot, 0) + a.count
                             continue
@@ -819,11 +820,11 @@ class _Lane:
                         plugin_version=a.plugin_version or scanner.version,
                     )
                 if slot is not None:
-                    owner.artefacts[slot] = a
+                    arts[slot] = a
                 else:
                     if agg is not None:
-                        agg[(a.type, a.value)] = len(owner.artefacts)
-                    owner.artefacts.append(a)
+                        agg[(a.type, a.value)] = len(arts)
+                    arts.append(a)
 
 
 def _minus_one(q: int) -> int:
