@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from triage.plugins.manager import discover  # noqa: E402
 from triage.plugins.matcher import ContentMatcher  # noqa: E402
+from triage_plugins._codecs import luhn_check_digit  # noqa: E402
 
 CHUNK = 1 << 20
 MiB = 1 << 20
@@ -74,15 +75,7 @@ _LEVELS = ("INFO", "INFO", "INFO", "DEBUG", "WARN", "ERROR")
 
 def _luhn_complete(prefix: str, length: int, rnd: random.Random) -> str:
     body = prefix + "".join(str(rnd.randrange(10)) for _ in range(length - len(prefix) - 1))
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return body + str((10 - total % 10) % 10)
+    return body + luhn_check_digit(body)
 
 
 def _iban(rnd: random.Random) -> str:
