@@ -16,9 +16,18 @@ from stdnum import iban as _iban
 from triage.plugins.api import Hit, Pattern
 from triage.plugins.hookspecs import hookimpl
 from triage.records import Artefact
-from triage_plugins._common import DIGITS8_WORD, RegexScanner, artefact, boring_digits, text
+from triage_plugins._common import RegexScanner, artefact, boring_digits, text
 
 _SC = rb"\d\d[- ]?\d\d[- ]?\d\d"
+_SC_ACCT = _SC + rb"\b[^0-9]{1,48}\b\d{8}\b"
+_ACCT_SC = rb"\b\d{8}\b[^0-9]{1,48}\b" + _SC + rb"\b"
+#: One Hyperscan trigger for both pair patterns: the pairs themselves (each
+#: alternative is contained in every match of its pattern). Eight-digit
+#: words alone (DIGITS8_WORD: dates, ids, hex that happens to be all digits)
+#: fire tens of thousands of times per 100 MB of logs, and each event cost
+#: two Python regex passes that almost never found a pair; the pairs fire a
+#: hundred times less. Hyperscan itself gets about 5% slower.
+_PAIR_TRIGGER = _SC_ACCT + rb"|" + _ACCT_SC
 _KEY_SORT = re.compile(rb"sort[ _-]?code|\bs/c\b|\bsc\b|sortcode", re.I)
 _KEY_ACCT = re.compile(rb"\bacc(?:oun)?t?\b|\baccount\b|\ba/c\b|\bacct\b|account\s*(?:no|number|num)", re.I)
 _SORT_CODE = re.compile(r"^(\d\d)([- ]?)(\d\d)\2(\d\d)$")
@@ -40,8 +49,8 @@ class Banking(RegexScanner):
     patterns = (
         Pattern("iban", rb"\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)\b", max_len=48,
                 prefilter=rb"[A-Z]{2}\d\d ?[A-Z0-9]{4}"),
-        Pattern("sc_acct", rb"\b" + _SC + rb"\b[^0-9]{1,48}\b\d{8}\b", max_len=72, prefilter=DIGITS8_WORD),
-        Pattern("acct_sc", rb"\b\d{8}\b[^0-9]{1,48}\b" + _SC + rb"\b", max_len=72, prefilter=DIGITS8_WORD),
+        Pattern("sc_acct", rb"\b" + _SC_ACCT, max_len=72, prefilter=_PAIR_TRIGGER),
+        Pattern("acct_sc", _ACCT_SC, max_len=72, prefilter=_PAIR_TRIGGER),
     )
 
     def check_iban(self, hit: Hit) -> Iterator[Artefact]:
