@@ -124,7 +124,7 @@ class Hashes:
 
 
 @_positional_pickle
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Artefact:
     """One feature found in a file's bytes, in unallocated space, or by a parser.
 
@@ -132,6 +132,12 @@ class Artefact:
     what was found, as text. ``offset`` is within the file (or the volume for
     unallocated space). ``extra`` carries type-specific parsed fields
     (brand, MRZ fields, browser source and timestamps...) as JSON-able values.
+
+    Not frozen, unlike the other records, though nothing changes one once
+    built (``dataclasses.replace`` makes the changed copies): one is built
+    for every accepted content hit, and often twice, and a frozen
+    dataclass's ``__init__`` (a call to ``object.__setattr__`` per field)
+    costs three times as much. It held a dict, so it was never hashable.
     """
 
     type: str

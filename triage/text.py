@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 _ESC_TABLE = {b: f"\\x{b:02x}" for b in range(256) if not (0x20 <= b < 0x7F) or b == 0x5C}
 #: a byte escape_bytes() rewrites (what _ESC_TABLE maps)
 _NEEDS_ESC = re.compile(rb"[^\x20-\x5b\x5d-\x7e]")
+#: the bytes of a buffer that escape_bytes() rewrites, for escape_decoded()
+find_escapes = _NEEDS_ESC.findall
 
 
 def escape_bytes(data: bytes) -> str:
@@ -21,18 +23,27 @@ def escape_bytes(data: bytes) -> str:
     found = _NEEDS_ESC.findall(data)
     if not found:  # the common case: nothing to rewrite
         return data.decode("latin-1")
+    return escape_decoded(data.decode("latin-1"), found)
+
+
+def escape_decoded(text: str, found: list[bytes]) -> str:
+    """``escape_bytes`` of bytes already decoded as latin-1 into ``text``.
+
+    ``found`` holds (at least) the bytes of ``text`` that need an escape, as
+    ``_NEEDS_ESC.findall`` gives them: one search over a larger buffer serves
+    every piece cut from it.
+    """
     if len(found) > 8:
-        return data.decode("latin-1").translate(_ESC_TABLE)
+        return text.translate(_ESC_TABLE)
     # a few bytes to rewrite (a newline or two): str.replace beats a
     # per-character translate; the backslash first, as the escapes hold one
-    out = data.decode("latin-1")
     todo = set(found)
     if b"\\" in todo:
         todo.discard(b"\\")
-        out = out.replace("\\", "\\x5c")
+        text = text.replace("\\", "\\x5c")
     for b in todo:
-        out = out.replace(chr(b[0]), _ESC_TABLE[b[0]])
-    return out
+        text = text.replace(chr(b[0]), _ESC_TABLE[b[0]])
+    return text
 
 
 def one_line(exc: BaseException) -> str:

@@ -10,7 +10,8 @@ import pytest
 from tests.plugins.conftest import ENGINES, values
 from triage.plugins.api import Hit, Pattern
 from triage.plugins.manager import discover
-from triage.plugins.matcher import ContentMatcher, MatchStream, escape_bytes, hyperscan_available
+from triage.plugins.matcher import ContentMatcher, MatchStream, hyperscan_available
+from triage.text import escape_bytes
 from triage.records import Artefact
 
 EXPECTED_SCANNERS = {"cards", "banking", "identity", "selectors", "credentials", "bitcoin", "ethereum",
@@ -207,6 +208,35 @@ def test_context_is_escaped_and_short(scan) -> None:
     assert len(before) <= 80 and len(after) <= 80
     assert "\\x00" in before and "\\xff" in after
     assert card.plugin == "cards" and card.plugin_version
+
+
+def _reference_context(data: bytes, start: int, end: int) -> str:
+    """The context rule spelled out slowly: escape each side, keep 80 characters, never half an escape."""
+    def side(raw: bytes, tail: bool) -> str:
+        pieces = [escape_bytes(raw[i:i + 1]) for i in range(len(raw))]
+        kept: list[str] = []
+        for p in reversed(pieces) if tail else pieces:
+            if sum(map(len, kept)) + len(p) > 80:
+                break
+            kept.append(p)
+        return "".join(reversed(kept) if tail else kept)
+
+    return f"{side(data[max(0, start - 80):start], True)}[{escape_bytes(data[start:end][:256])}]" \
+           f"{side(data[end:end + 80], False)}"
+
+
+def test_context_matches_its_rule_on_hostile_bytes() -> None:
+    # the one-pass excerpt (one escape search for all three pieces) against the rule itself
+    from triage.plugins.matcher import _context
+
+    rnd = random.Random(7)
+    alphabets = [b"a\n\\\x00\xffZ 1", b"aZ 1", bytes(range(256))]
+    for _ in range(3000):
+        alpha = rnd.choice(alphabets)
+        data = bytes(rnd.choice(alpha) for _ in range(rnd.randrange(0, 700)))
+        start = rnd.randrange(0, len(data) + 1)
+        end = rnd.randrange(start, min(len(data), start + 400) + 1)
+        assert _context(data, start, end) == _reference_context(data, start, end)
 
 
 def test_escape_bytes() -> None:

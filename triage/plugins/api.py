@@ -46,7 +46,7 @@ class Pattern:
     prefilter: bytes | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Hit:
     """A candidate found by the matcher, with the bytes around it.
 
@@ -55,6 +55,10 @@ class Hit:
     position in the file (or volume), in original bytes, whatever the
     encoding. Validators may look at the bytes around the match (for a sort
     code near an account number, a key word near a number).
+
+    Not frozen: one is built for every candidate (tens of thousands per GB of
+    text) and a frozen dataclass's ``__init__`` costs three times as much.
+    The engine makes a new one for each call and never reads it back.
     """
 
     pattern_id: str

@@ -61,7 +61,7 @@ from typing import Any
 
 from triage.plugins.api import HIT_CONTEXT_BYTES, ContentScanner, Hit, Pattern
 from triage.records import Artefact, ScanError
-from triage.text import escape_bytes
+from triage.text import escape_decoded, find_escapes
 
 _hs: Any
 try:  # pragma: no cover - exercised by whichever engine is present
@@ -115,9 +115,8 @@ MAX_ERRORS_PER_SCANNER = 10
 #: Characters of escaped context kept on each side of a hit.
 CONTEXT_CHARS = 80
 
-def _esc_side(data: bytes, tail: bool) -> str:
-    """Escaped ``data`` cut to CONTEXT_CHARS, never inside an escape."""
-    full = escape_bytes(data)
+def _cut_side(full: str, tail: bool) -> str:
+    """Escaped text cut to CONTEXT_CHARS (its end when ``tail``), never inside an escape."""
     n = len(full)
     if n <= CONTEXT_CHARS:
         return full
@@ -129,10 +128,26 @@ def _esc_side(data: bytes, tail: bool) -> str:
 
 
 def _context(data: bytes, start: int, end: int) -> str:
-    """``before[match]after``, escaped, at most CONTEXT_CHARS each side."""
-    before = _esc_side(data[max(0, start - CONTEXT_CHARS) : start], True)
-    after = _esc_side(data[end : end + CONTEXT_CHARS], False)
-    return f"{before}[{escape_bytes(data[start:end][:256])}]{after}"
+    """``before[match]after``, escaped, at most CONTEXT_CHARS each side (the match at most 256 bytes).
+
+    One escape search and one decode over the whole excerpt: every accepted
+    hit gets a context, so this is on the matcher's hot path.
+    """
+    lo = max(0, start - CONTEXT_CHARS)
+    if end - start > 256:  # the match is cut: the excerpt is not one piece
+        region = data[lo:start] + data[start:start + 256] + data[end:end + CONTEXT_CHARS]
+        b = start - lo + 256
+    else:
+        region = data[lo:end + CONTEXT_CHARS]
+        b = end - lo
+    a = start - lo
+    text = region.decode("latin-1")
+    found = find_escapes(region)
+    if not found:  # every side is at most CONTEXT_CHARS characters already
+        return f"{text[:a]}[{text[a:b]}]{text[b:]}"
+    before = _cut_side(escape_decoded(text[:a], found), True)
+    after = _cut_side(escape_decoded(text[b:], found), False)
+    return f"{before}[{escape_decoded(text[a:b], found)}]{after}"
 
 
 @dataclass(frozen=True, slots=True)
