@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 #: Printable ASCII stays; every other byte (and the backslash) is ``\\xNN``,
 #: so every escape is exactly four characters and can be cut around.
 _ESC_TABLE = {b: f"\\x{b:02x}" for b in range(256) if not (0x20 <= b < 0x7F) or b == 0x5C}
-#: a byte escape_bytes() rewrites (what _ESC_TABLE maps)
-_NEEDS_ESC = re.compile(rb"[^\x20-\x5b\x5d-\x7e]")
-#: the bytes of a buffer that escape_bytes() rewrites, for escape_decoded()
-find_escapes = _NEEDS_ESC.findall
+#: the bytes escape_bytes() keeps: deleting them leaves those it rewrites
+_KEEP = bytes(range(0x20, 0x5C)) + bytes(range(0x5D, 0x7F))
+
+
+def find_escapes(data: bytes) -> bytes:
+    """The bytes of ``data`` that escape_bytes() rewrites, in order (empty: none).
+
+    ``bytes.translate`` with a delete set: a C loop, several times faster than
+    a regex ``findall`` (and no list of one-byte objects).
+    """
+    return data.translate(None, _KEEP)
 
 
 def escape_bytes(data: bytes) -> str:
@@ -20,17 +26,17 @@ def escape_bytes(data: bytes) -> str:
     Keeps excerpts of evidence safe for reports and terminals (no control
     characters) while the readable part stays readable.
     """
-    found = _NEEDS_ESC.findall(data)
+    found = find_escapes(data)
     if not found:  # the common case: nothing to rewrite
         return data.decode("latin-1")
     return escape_decoded(data.decode("latin-1"), found)
 
 
-def escape_decoded(text: str, found: list[bytes]) -> str:
+def escape_decoded(text: str, found: bytes) -> str:
     """``escape_bytes`` of bytes already decoded as latin-1 into ``text``.
 
     ``found`` holds (at least) the bytes of ``text`` that need an escape, as
-    ``_NEEDS_ESC.findall`` gives them: one search over a larger buffer serves
+    :func:`find_escapes` gives them: one search over a larger buffer serves
     every piece cut from it.
     """
     if len(found) > 8:
@@ -38,11 +44,11 @@ def escape_decoded(text: str, found: list[bytes]) -> str:
     # a few bytes to rewrite (a newline or two): str.replace beats a
     # per-character translate; the backslash first, as the escapes hold one
     todo = set(found)
-    if b"\\" in todo:
-        todo.discard(b"\\")
+    if 0x5C in todo:
+        todo.discard(0x5C)
         text = text.replace("\\", "\\x5c")
     for b in todo:
-        text = text.replace(chr(b[0]), _ESC_TABLE[b[0]])
+        text = text.replace(chr(b), _ESC_TABLE[b])
     return text
 
 
