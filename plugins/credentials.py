@@ -69,7 +69,7 @@ class Credentials(RegexScanner):
             return
         s = text(hit).rstrip("\r\n")
         m = re.match(r"(.+@(.+?\.[A-Za-z]{2,24}))[:;|](.+)$", s)
-        if not m or domain_ok(m.group(2).lower(), strict=False) is None:
+        if not m or domain_ok(m.group(2).lower(), False) is None:
             return
         user, pw = m.group(1), m.group(3)
         yield artefact(hit, "credential", f"{user}:{pw}", end=hit.start + len(s), confidence=0.9,

@@ -31,7 +31,7 @@ _VERSION_BEFORE = re.compile(rb"(?:\bv|\bver|\bversion|\brelease|\bbuild)[ .:=]*
 
 
 @lru_cache(maxsize=65536)
-def domain_ok(name: str, *, strict: bool = True) -> str | None:
+def domain_ok(name: str, strict: bool = True) -> str | None:
     """Lower-case host name ending in a known TLD (trailing unknown labels cut).
 
     Cached: the same few hosts recur thousands of times in logs, mail and
@@ -91,7 +91,7 @@ class Selectors(RegexScanner):
         local = local.lstrip(".")
         if not local or local.endswith(".") or ".." in local or ".." in domain:
             return
-        dom = domain_ok(domain.lower(), strict=False)
+        dom = domain_ok(domain.lower(), False)
         if dom is None or dom != domain.lower():
             return
         start = hit.end - len(local) - 1 - len(domain)
@@ -104,7 +104,7 @@ class Selectors(RegexScanner):
             return  # tail of a longer number
         if hit.after[:1] in (b"-", b".") and hit.after[1:2].isdigit():
             return
-        ndigits = sum(c.isdigit() for c in s)
+        ndigits = sum(map(str.isdigit, s))
         if not 9 <= ndigits <= 15:
             return
         got = _phone(s)
@@ -124,7 +124,7 @@ class Selectors(RegexScanner):
         host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
         if not host:
             return
-        if not (domain_ok(host.lower(), strict=False) or _ipv4_ok(host) or host.lower() == "localhost"):
+        if not (domain_ok(host.lower(), False) or _ipv4_ok(host) or host.lower() == "localhost"):
             return
         yield artefact(hit, "url", s, end=hit.start + len(s), extra={"scheme": scheme.lower(), "host": host.lower()})
 

@@ -309,6 +309,13 @@ class ContentMatcher:
             self._compile_hyperscan()
         self._lock = threading.Lock()
         self._tls = threading.local()
+        #: per pattern, what validation needs, looked up once: (pattern id,
+        #: the scanner's bound validate, scanner index, emits, name, version)
+        self._vinfo = [
+            (p.pattern.id, self.scanners[p.scanner].validate, p.scanner, frozenset(self.scanners[p.scanner].emits),
+             self.scanners[p.scanner].name, self.scanners[p.scanner].version)
+            for p in self._pats
+        ]
         self.max_len = max((p.max_len for p in self._pats), default=1)
         #: can any pattern match inside a lone newline (an empty lane's content)?
         self._nl_matters = any(p.rx.search(b"\n") for p in self._pats)
@@ -764,8 +771,7 @@ class _Lane:
     # -- validation ----------------------------------------------------------
     def _validate(self, candidates: list[tuple[int, int, int]]) -> None:
         owner = self.owner
-        pats = self.pats
-        scanners = self.m.scanners
+        vinfo = self.m._vinfo
         buf = self.buf
         base = self.base
         enc = self.encoding
@@ -774,25 +780,23 @@ class _Lane:
         arts = owner.artefacts
         more = owner._more
         for pid, s, e in candidates:
-            p = pats[pid]
-            scanner = scanners[p.scanner]
+            pattern_id, validate, sidx, emits, sname, sversion = vinfo[pid]
             wlo = max(base, s - HIT_CONTEXT_BYTES)
             data = bytes(buf[wlo - base : e + HIT_CONTEXT_BYTES - base])
             start = s - wlo
             end = e - wlo
             offset = to_offset(s)
-            hit = Hit(p.pattern.id, data, start, end, offset, enc)
             try:
-                found = list(scanner.validate(hit))
+                found = list(validate(Hit(pattern_id, data, start, end, offset, enc)))
             except Exception as exc:  # noqa: BLE001 - a broken validator is recorded, not fatal
-                owner._plugin_error(p.scanner, f"validate() raised {type(exc).__name__}: {exc}", offset)
+                owner._plugin_error(sidx, f"validate() raised {type(exc).__name__}: {exc}", offset)
                 continue
             if not found:
                 continue
             ctx = None
             for a in found:
-                if a.type not in scanner.emits:
-                    owner._plugin_error(p.scanner, f"artefact type {a.type!r} not in emits", offset)
+                if a.type not in emits:
+                    owner._plugin_error(sidx, f"artefact type {a.type!r} not in emits", offset)
                     continue
                 slot = None
                 if agg is not None:
@@ -809,20 +813,20 @@ class _Lane:
                         ctx = (_context(data[1:], start - 1, end - 1) if wlo == 0 and start > 0
                                else _context(data, start, end))
                     context = ctx
-                if type(a) is Artefact:  # dataclasses.replace(), without its introspection
+                if type(a) is Artefact:  # dataclasses.replace(), without its introspection (positional: fields' order)
                     a = Artefact(
-                        type=a.type,
-                        value=a.value,
-                        raw=a.raw or data[start:end].decode("latin-1"),
-                        offset=offset if a.offset is None else a.offset,
-                        encoding=a.encoding or enc,
-                        context=context,
-                        plugin=a.plugin or scanner.name,
-                        plugin_version=a.plugin_version or scanner.version,
-                        confidence=a.confidence,
-                        timestamp=a.timestamp,
-                        count=a.count,
-                        extra=a.extra,
+                        a.type,
+                        a.value,
+                        a.raw or data[start:end].decode("latin-1"),
+                        offset if a.offset is None else a.offset,
+                        a.encoding or enc,
+                        context,
+                        a.plugin or sname,
+                        a.plugin_version or sversion,
+                        a.confidence,
+                        a.timestamp,
+                        a.count,
+                        a.extra,
                     )
                 else:
                     a = replace(
@@ -831,8 +835,8 @@ class _Lane:
                         encoding=a.encoding or enc,
                         raw=a.raw or data[start:end].decode("latin-1"),
                         context=context,
-                        plugin=a.plugin or scanner.name,
-                        plugin_version=a.plugin_version or scanner.version,
+                        plugin=a.plugin or sname,
+                        plugin_version=a.plugin_version or sversion,
                     )
                 if slot is not None:
                     arts[slot] = a
