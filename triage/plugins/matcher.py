@@ -163,6 +163,8 @@ class _Pat:
     rx: re.Pattern[bytes]
     max_len: int
     run: re.Pattern[bytes] | None = None
+    #: the same alphabet as bytes, for ``rstrip`` (the run's start, looking back)
+    alpha: bytes = b""
 
 
 def _python_regex(p: Pattern) -> re.Pattern[bytes]:
@@ -237,8 +239,8 @@ def _node_bytes(nodes) -> frozenset[int] | None:  # noqa: ANN001 - sre_parse tre
     return frozenset(out)
 
 
-def _run_regex(p: Pattern) -> re.Pattern[bytes] | None:
-    """``[alphabet]*`` for the bytes a match of ``p.regex`` can hold, or None."""
+def _run_alphabet(p: Pattern) -> bytes | None:
+    """The bytes a match of ``p.regex`` can hold, or None (unknown, or nearly every byte)."""
     try:
         import re._parser as sre_parse  # Python >= 3.11
     except ImportError:  # pragma: no cover
@@ -253,8 +255,14 @@ def _run_regex(p: Pattern) -> re.Pattern[bytes] | None:
         alpha = alpha | {c ^ 0x20 for c in alpha if 0x41 <= (c & ~0x20) <= 0x5A}
     if len(alpha) >= 200:  # hardly restricts anything: the window is enough
         return None
-    cls = b"".join(b"\\x%02x" % c for c in sorted(alpha))
-    return re.compile(b"[" + cls + b"]*")
+    return bytes(sorted(alpha))
+
+
+def _run_regex(alpha: bytes | None) -> re.Pattern[bytes] | None:
+    """``[alphabet]*``, or None."""
+    if alpha is None:
+        return None
+    return re.compile(b"[" + b"".join(b"\\x%02x" % c for c in alpha) + b"]*")
 
 
 def hyperscan_available() -> bool:
@@ -297,7 +305,8 @@ class ContentMatcher:
             idx = len(self.scanners)
             self.scanners.append(scanner)
             for p, rx in compiled:
-                self._pats.append(_Pat(idx, p, rx, max(1, int(p.max_len)), _run_regex(p)))
+                alpha = _run_alphabet(p)
+                self._pats.append(_Pat(idx, p, rx, max(1, int(p.max_len)), _run_regex(alpha), alpha or b""))
         self._db: Any = None
         self._hs_targets: list[tuple[int, ...]] = []
         self._hs_margin: list[int] = []
@@ -680,6 +689,7 @@ class _Lane:
             ml = p.max_len
             finditer = p.rx.finditer
             run = p.run
+            alpha = p.alpha
             resume = resumes[pid]
             i = 0
             n = len(ends)
@@ -701,9 +711,10 @@ class _Lane:
                         i += 1
                     floor = max(resume, base, e0 - _MAX_RUN_BACK) - base
                     width = min(rb - floor, 512)
-                    k = run.match(buf[rb - width : rb][::-1]).end()  # type: ignore[union-attr]  # the pattern matches the empty string
+                    # the run's length back from rb: what rstrip takes off (a short look first)
+                    k = width - len(buf[rb - width : rb].rstrip(alpha))
                     if k == width and width < rb - floor:
-                        k = run.match(buf[floor:rb][::-1]).end()  # type: ignore[union-attr]  # the pattern matches the empty string
+                        k = rb - floor - len(buf[floor:rb].rstrip(alpha))
                     start = rb - k + base
                     if start - base == floor and floor + base != resume:  # very long run: a window
                         start = max(start, e0 - ml - 1)
