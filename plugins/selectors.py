@@ -26,6 +26,10 @@ _EXT_LIKE = frozenset(
     "py sh md rs pl so cc cs ps ai zip mov ml ts am pm app java rb go lu sv cx sc mk in do it is at be me no to "
     "us id gz st bz ms mp pk".split()
 )
+#: the longest GB national significant number (libphonenumber's metadata): a
+#: number written 0... in the default region with more digits after the 0 is
+#: not a phone number
+_GB_MAX_NATIONAL = max(phonenumbers.PhoneMetadata.metadata_for_region("GB").general_desc.possible_length)
 _URL_TRAIL = ".,;:!?'\")]}>*"
 _VERSION_BEFORE = re.compile(rb"(?:\bv|\bver|\bversion|\brelease|\bbuild)[ .:=]*$", re.I)
 
@@ -104,9 +108,11 @@ class Selectors(RegexScanner):
             return  # tail of a longer number
         if hit.after[:1] in (b"-", b".") and hit.after[1:2].isdigit():
             return
-        ndigits = sum(map(str.isdigit, s))
-        if not 9 <= ndigits <= 15:
+        digits = "".join(filter(str.isdigit, s))
+        if not 9 <= len(digits) <= 15:
             return
+        if s[0] != "+" and not digits.startswith("00") and len(digits) - 1 > _GB_MAX_NATIONAL:
+            return  # a GB national number (0...) longer than any: zero-padded ids, not phones; no parse needed
         got = _phone(s)
         if got is None:
             return
@@ -160,7 +166,8 @@ def _phone(s: str) -> tuple[str, str] | None:
         num = phonenumbers.parse(s, "GB")
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(num):
+    # the length check first: 1.6 us against 40 us for the full validity check
+    if not phonenumbers.is_possible_number(num) or not phonenumbers.is_valid_number(num):
         return None
     e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
     return e164, phonenumbers.region_code_for_country_code(num.country_code)

@@ -17,6 +17,17 @@ def test_phone_numbers(scan) -> None:
     assert values(scan(data), "phone") == ["+447912345678", "+442079460018", "+442079460018", "+12125550123"]
 
 
+def test_phone_too_long_for_gb_is_not_parsed(scan) -> None:
+    # 0 and eleven digits is no GB number (the quick length refusal); 00 44 ... is international and stays
+    from triage_plugins.selectors import _phone
+
+    before = _phone.cache_info().misses
+    data = b"ref 079121234567 id=044577896815; call 00 44 7912 345678 or 07912 345678\n"
+    assert [(a.value, a.raw) for a in scan(data) if a.type == "phone"] == [
+        ("+447912345678", "00 44 7912 345678"), ("+447912345678", "07912 345678")]
+    assert _phone.cache_info().misses - before <= 2  # the long ones never reached libphonenumber
+
+
 def test_url_trimmed(scan) -> None:
     data = b'see https://secure-verify.example-bank.co.uk/login?session=abc. and (http://example.org/a_(b)) "ftp://files.example.com/x"\n'
     assert values(scan(data), "url") == [
