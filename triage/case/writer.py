@@ -81,6 +81,11 @@ class CaseWriter:
             self.db.execute("PRAGMA busy_timeout = 30000")
             self.db.enable_wal()
             self.db.execute("PRAGMA synchronous = NORMAL")
+            # 32 MiB of page cache instead of SQLite's 2 MiB: the unique-key and
+            # lookup indexes of files and artefacts outgrow 2 MiB within a
+            # gigabyte of evidence, and every insert then touches pages it
+            # had to drop (about 20% of the artefact writes' time)
+            self.db.execute("PRAGMA cache_size = -32768")
             ensure_schema(self.db)
         except sqlite3.DatabaseError as exc:
             raise SchemaError(f"{self.path}: not a usable SQLite case database: {exc}") from None
