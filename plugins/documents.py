@@ -27,6 +27,12 @@ OOXML_EXT = {".docx", ".docm", ".dotx", ".dotm", ".xlsx", ".xlsm", ".xltx", ".xl
 ODF_EXT = {".odt", ".ods", ".odp", ".odg", ".ott", ".ots", ".otp"}
 OLE_EXT = {".doc", ".dot", ".xls", ".xlt", ".ppt", ".pps", ".pot", ".vsd", ".pub"}
 PDF_EXT = {".pdf"}
+_ALL_EXT = frozenset(OOXML_EXT | ODF_EXT | OLE_EXT | PDF_EXT)  # wants() runs for every file of a scan
+_MIMES = frozenset((
+    "application/pdf", "application/msword", "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.oasis.opendocument.text"))
 XML_MEMBER_MAX = 2 * 1024 * 1024  # metadata parts are a few KiB; a huge one is hostile
 
 NS = {
@@ -103,12 +109,7 @@ class DocumentParser:
             return False
         if entry.name.startswith("~$"):  # Office lock files: owner name only, no properties
             return False
-        ext = entry.extension
-        return ext in OOXML_EXT | ODF_EXT | OLE_EXT | PDF_EXT or (mime or "") in (
-            "application/pdf", "application/msword", "application/vnd.ms-excel",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "application/vnd.oasis.opendocument.text")
+        return entry.extension in _ALL_EXT or mime in _MIMES
 
     def parse(self, path: Path, entry: Entry) -> Iterator[Artefact]:
         with open(path, "rb") as fh:
