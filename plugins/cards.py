@@ -100,7 +100,7 @@ class PaymentCards(RegexScanner):
     version = "1.0.0"
     emits = ("payment_card", "card_track")
     patterns = (
-        Pattern("pan", rb"\b(?:\d[ -]?){12,18}\d\b", max_len=40, prefilter=CARD_PAN),
+        Pattern("pan", rb"\b(?:\d[ -]?){12,18}\d\b", max_len=40, prefilter=CARD_PAN, reach=0),
         Pattern(
             "track1",
             rb"(?:%|\b)B\d{13,19}\^[A-Za-z0-9 /.'-]{2,26}\^\d{7}",

@@ -66,12 +66,14 @@ class Selectors(RegexScanner):
             rb"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,6}\.[A-Za-z]{2,24}\b",
             max_len=520,
             prefilter=rb"@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,6}\.[A-Za-z]{2,24}\b",
+            reach=0,  # check_email reads the match alone
         ),
         Pattern(
             "phone",
             rb"(?:\+\d{1,3}[ .-]?(?:\(0\)[ .-]?)?|\(0\d{1,4}\)[ .-]?|\b0)\d{1,5}(?:[ .-]?\d{2,5}){1,4}\b",
             max_len=40,
             prefilter=PHONE_9,
+            reach=2,  # check_phone: two bytes each side
         ),
         Pattern(
             "url",
@@ -79,14 +81,17 @@ class Selectors(RegexScanner):
             max_len=520,
             caseless=True,
             prefilter=rb"://",
+            reach=0,
         ),
         Pattern(
             "domain",
             rb"\b(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}\b",
             max_len=600,
             prefilter=rb"[A-Za-z0-9]\.[A-Za-z]{2,24}\b",
+            reach=1,  # check_domain: the byte on each side
         ),
-        Pattern("ipv4", rb"\b(?:\d{1,3}\.){3}\d{1,3}\b", max_len=15, prefilter=rb"\.\d{1,3}\.\d{1,3}\b"),
+        Pattern("ipv4", rb"\b(?:\d{1,3}\.){3}\d{1,3}\b", max_len=15, prefilter=rb"\.\d{1,3}\.\d{1,3}\b",
+                reach=16),  # check_ipv4: 16 bytes before (version words), 2 after
     )
 
     def check_email(self, hit: Hit) -> Iterator[Artefact]:

@@ -239,6 +239,36 @@ def test_context_matches_its_rule_on_hostile_bytes() -> None:
         assert _context(data, start, end) == _reference_context(data, start, end)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("reach", [None, 0, 1])
+def test_reach_validates_a_repeated_candidate_once(engine: str, reach: int | None) -> None:
+    # with a reach, a repeat of the same bytes (and the bytes around them, as
+    # far as the reach goes) is counted into the first answer, not validated
+    calls: list[bytes] = []
+
+    class Tokens:
+        name, version, kind, emits = "tokens", "1", "content", ("credential",)
+        patterns = (Pattern("tok", rb"\btok-\d\d\b", max_len=6, reach=reach),)
+
+        def validate(self, hit: Hit):  # noqa: ANN201
+            calls.append(hit.match)
+            if hit.match != b"tok-00":
+                yield Artefact(type="credential", value=hit.match.decode())
+
+    data = b"tok-11 tok-11 tok-00 tok-11,tok-11 tok-00\n" * 3
+    st = ContentMatcher([Tokens()], engine=engine).stream(aggregate=True)
+    st.feed(data)
+    arts, errs = st.close()
+    assert errs == []
+    assert [(a.value, a.count, a.offset) for a in arts] == [("tok-11", 12, 0)]
+    if reach is None:
+        assert len(calls) == 18
+    elif reach == 0:
+        assert sorted(calls) == [b"tok-00", b"tok-11"]  # one call per distinct match
+    else:  # one byte each side: " tok-11 ", " tok-11,", ",tok-11 ", "\ntok-11 ", ...
+        assert 2 < len(calls) < 18
+
+
 def test_escape_bytes() -> None:
     assert escape_bytes(b"a\\b\x00\n") == "a\\x5cb\\x00\\x0a"
 

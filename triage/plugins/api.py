@@ -44,6 +44,14 @@ class Pattern:
     #: slow on a large character class with a bounded repeat ahead of the
     #: literal that makes a pattern rare; the prefilter leaves it out.
     prefilter: bytes | None = None
+    #: Optional promise, for speed: the validator reads no more than this many
+    #: bytes on each side of the match (0: the match alone), and its answer
+    #: depends on those bytes alone. Within a file, a candidate whose bytes
+    #: and reach repeat an earlier one's is then not validated again: it is
+    #: counted into the earlier candidate's artefacts (a domain in every
+    #: e-mail address of a mail log, one test card all through a file).
+    #: None: no promise, every candidate is validated.
+    reach: int | None = None
 
 
 @dataclass(slots=True)

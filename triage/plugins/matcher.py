@@ -112,6 +112,9 @@ ONE_SHOT_MAX = 1 << 20
 _MAX_RUN_BACK = 64 * 1024
 #: Errors kept per scanner per stream; the rest are counted in one last error.
 MAX_ERRORS_PER_SCANNER = 10
+#: Validator answers remembered per lane (see Pattern.reach); beyond this
+#: many, new candidates are validated without being remembered.
+MEMO_MAX = 65536
 #: Characters of escaped context kept on each side of a hit.
 CONTEXT_CHARS = 80
 
@@ -322,7 +325,7 @@ class ContentMatcher:
         #: the scanner's bound validate, scanner index, emits, name, version)
         self._vinfo = [
             (p.pattern.id, self.scanners[p.scanner].validate, p.scanner, frozenset(self.scanners[p.scanner].emits),
-             self.scanners[p.scanner].name, self.scanners[p.scanner].version)
+             self.scanners[p.scanner].name, self.scanners[p.scanner].version, p.pattern.reach)
             for p in self._pats
         ]
         self.max_len = max((p.max_len for p in self._pats), default=1)
@@ -483,6 +486,9 @@ class _Lane:
         #: (made when the Hyperscan stream opens)
         self.events: list[list[int]] = _NO_EVENTS
         self.resume = [0] * len(self.pats)
+        #: (pattern, validator's input) -> what it found, for patterns with a
+        #: ``reach`` (see Pattern.reach); aggregating streams only
+        self.memo: dict[tuple[int, int, bytes], tuple[tuple[tuple[str, str], int], ...]] = {}
         #: the Hyperscan stream is opened on the first byte (a UTF-16 lane
         #: usually never gets any)
         self.hs_stream: Any = None
@@ -790,18 +796,32 @@ class _Lane:
         agg = owner._agg
         arts = owner.artefacts
         more = owner._more
+        memo = self.memo
         for pid, s, e in candidates:
-            pattern_id, validate, sidx, emits, sname, sversion = vinfo[pid]
+            pattern_id, validate, sidx, emits, sname, sversion, reach = vinfo[pid]
             wlo = max(base, s - HIT_CONTEXT_BYTES)
             data = bytes(buf[wlo - base : e + HIT_CONTEXT_BYTES - base])
             start = s - wlo
             end = e - wlo
+            key = None
+            if reach is not None and agg is not None:
+                # the validator's whole input (its promised reach), clipped as it saw it
+                key = (pid, min(start, reach), data[max(0, start - reach) : end + reach])
+                seen = memo.get(key)
+                if seen is not None:
+                    # the same answer as before, for a later copy: count it in
+                    for tv, n in seen:
+                        k = agg[tv]
+                        more[k] = more.get(k, 0) + n
+                    continue
             offset = to_offset(s)
             try:
                 found = list(validate(Hit(pattern_id, data, start, end, offset, enc)))
             except Exception as exc:  # noqa: BLE001 - a broken validator is recorded, not fatal
                 owner._plugin_error(sidx, f"validate() raised {type(exc).__name__}: {exc}", offset)
                 continue
+            if key is not None and len(memo) < MEMO_MAX and all(a.type in emits for a in found):
+                memo[key] = tuple(((a.type, a.value), a.count) for a in found)
             if not found:
                 continue
             ctx = None
