@@ -22,8 +22,10 @@ from triage.records import Artefact
 DIGITS6 = rb"\d[ .-]?\d[ .-]?\d[ .-]?\d[ .-]?\d[ .-]?\d\b"
 #: A UK account number (8 digits): in every sort code/account pair.
 DIGITS8 = rb"\d{8}\b"
-#: A UK account number as a word of exactly eight digits, for the engine's
-#: end offsets: both pair regexes hold ``\b\d{8}\b`` literally, and the byte
+#: A UK account number as a word of exactly eight digits (kept for
+#: third-party plugins: the shipped sort code/account pairs now trigger on
+#: the pairs themselves, see banking.py), for the engine's end offsets: both
+#: pair regexes hold ``\b\d{8}\b`` literally, and the byte
 #: before such a word always exists in a lane (a lane starts with a virtual
 #: newline) and is not a digit, so ``\D\d{8}\b`` ends where every match's
 #: account number ends. Unlike DIGITS8 it does not fire on the last eight
