@@ -62,14 +62,17 @@ class RegexScanner:
     emits: Sequence[str] = ()
     patterns: Sequence[Pattern] = ()
 
-    def __init__(self) -> None:
-        #: pattern id -> bound check_<id> method, filled on first use
-        self._checks: dict[str, Any] = {}
+    #: pattern id -> bound check_<id> method, made per instance on first use
+    #: (no __init__: a subclass with its own need not call this one's)
+    _checks: dict[str, Any] | None = None
 
     def validate(self, hit: Hit) -> Iterable[Artefact]:
-        check = self._checks.get(hit.pattern_id)
+        checks = self._checks
+        if checks is None:
+            checks = self._checks = {}
+        check = checks.get(hit.pattern_id)
         if check is None:
-            check = self._checks[hit.pattern_id] = getattr(self, "check_" + hit.pattern_id)
+            check = checks[hit.pattern_id] = getattr(self, "check_" + hit.pattern_id)
         return check(hit)
 
     def __repr__(self) -> str:
