@@ -209,3 +209,37 @@ def test_no_type_gives_the_same_hashes_without_types(tmp_path: Path) -> None:
     assert [(r["path"], r["sha256"]) for r in a] == [(r["path"], r["sha256"]) for r in b]
     assert any(r["mime"] for r in a) and all(r["sha256"] for r in b)
     assert not any(r["mime"] or r["magic"] for r in b)
+
+
+BAD_PATTERN_PLUGIN = '''
+from triage.plugins.api import Pattern
+from triage.plugins.hookspecs import hookimpl
+
+
+class Broken:
+    name = "broken_patterns"
+    version = "0.0.1"
+    kind = "content"
+    emits = ("credential",)
+    patterns = (Pattern("bad", rb"(unclosed"),)
+
+    def validate(self, hit):
+        return ()
+
+
+@hookimpl
+def triage_plugins():
+    return [Broken()]
+'''
+
+
+def test_a_scanner_whose_pattern_does_not_compile_is_recorded_and_the_rest_run(tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "broken.py").write_text(BAD_PATTERN_PLUGIN)
+    db = tmp_path / "case.db"
+    proc = triage("scan", FIXTURES / "images" / "demo.raw", "--case", db, "--no-yara", "--plugins", plugins, "-q")
+    assert proc.returncode == 0, proc.stderr
+    errors = rows(db, "SELECT stage, message FROM errors WHERE message LIKE '%broken_patterns%'")
+    assert len(errors) == 1 and errors[0][0] == "plugin" and "does not compile" in errors[0][1], errors
+    assert rows(db, "SELECT count(*) FROM artefacts WHERE type = 'email'")[0][0] > 0  # the shipped scanners ran

@@ -134,6 +134,8 @@ class ScanEngine:
                 from triage.plugins.matcher import ContentMatcher
 
                 self.matcher = ContentMatcher(plugin_set.scanners, utf16=options.utf16)
+                # a scanner whose patterns do not compile is left out: the case must say so
+                self.load_errors.extend(f"{e.plugin}: {e.message}" for e in self.matcher.errors)
         self.hashsets = None
         if options.hashset_db:
             from triage.hashsets.store import HashSetStore
