@@ -137,7 +137,7 @@ class Artefact:
     built (``dataclasses.replace`` makes the changed copies): one is built
     for every accepted content hit, and often twice, and a frozen
     dataclass's ``__init__`` (a call to ``object.__setattr__`` per field)
-    costs three times as much. It held a dict, so it was never hashable.
+    costs three times as much. Its ``extra`` is a dict, so it was never hashable anyway.
     """
 
     type: str

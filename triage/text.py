@@ -26,6 +26,8 @@ def escape_bytes(data: bytes) -> str:
     Keeps excerpts of evidence safe for reports and terminals (no control
     characters) while the readable part stays readable.
     """
+    if type(data) is not bytes:  # a memoryview has no translate()
+        data = bytes(data)
     found = find_escapes(data)
     if not found:  # the common case: nothing to rewrite
         return data.decode("latin-1")
