@@ -96,10 +96,9 @@ def artefact(
     """
     s = hit.start if start is None else start
     e = hit.end if end is None else end
-    step = 2 if hit.encoding == "utf-16le" else 1  # Hit.offset_at, inlined: one call per accepted hit
     # positional (the fields' order): the engine's hot path
-    return Artefact(type_, value, hit.data[s:e].decode("latin-1"), hit.offset + (s - hit.start) * step, None, "", "",
-                    "", confidence, None, 1, extra or {})
+    return Artefact(type_, value, hit.data[s:e].decode("latin-1"), hit.offset_at(s), None, "", "", "", confidence,
+                    None, 1, extra or {})
 
 
 def text(hit: Hit) -> str:
