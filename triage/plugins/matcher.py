@@ -60,6 +60,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from triage.plugins.api import HIT_CONTEXT_BYTES, ContentScanner, Hit, Pattern
+from triage.plugins.hscache import compile_db
 from triage.records import Artefact, ScanError
 from triage.text import escape_decoded, find_escapes
 
@@ -365,13 +366,11 @@ class ContentMatcher:
         self._u16_db = None
         if self.utf16:
             if exprs:
-                self._u16_db = _hs.Database(mode=_hs.HS_MODE_STREAM)
-                self._u16_db.compile(expressions=[_U16_RUN_END], ids=[len(exprs)], elements=1, flags=[0])
+                self._u16_db = compile_db(_hs, _hs.HS_MODE_STREAM, [_U16_RUN_END], [len(exprs)], [0])
             else:  # a database needs an expression: the detector is it
                 exprs.append(_U16_RUN_END)
                 flags.append(0)
-        db = _hs.Database(mode=_hs.HS_MODE_STREAM)
-        db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
+        db = compile_db(_hs, _hs.HS_MODE_STREAM, exprs, range(len(exprs)), flags)
         self._hs_targets = targets
         #: an expression's events are all consumed once this far behind
         self._hs_margin = [max(pats[pid].max_len for pid in t) + HIT_CONTEXT_BYTES for t in targets]

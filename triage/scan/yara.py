@@ -45,6 +45,7 @@ from typing import Any
 
 import yara
 
+from triage.cache import cache_dir
 from triage.records import Entry, ScanError, YaraMatch, YaraString
 from triage.text import escape_bytes
 
@@ -301,12 +302,7 @@ def check_rules(paths: Sequence[Path]) -> list[RuleFileResult]:
 
 def default_cache_dir() -> Path:
     """``$TRIAGE_CACHE_DIR/yara``, else ``$XDG_CACHE_HOME/triage/yara``, else ``~/.cache/triage/yara``."""
-    env = os.environ.get("TRIAGE_CACHE_DIR")
-    if env:
-        return Path(env).expanduser() / "yara"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "triage" / "yara"
+    return cache_dir("yara")
 
 
 def _cache_key(files: Sequence[_RuleFile], skip_bad: bool) -> str:
