@@ -127,7 +127,9 @@ class LocalPool:
         self.memory_limit = memory_limit
         self.max_pending = max_pending or self.workers
         self.ctx = mp.get_context("forkserver")
-        self.ctx.set_forkserver_preload(_PRELOAD)
+        # the shipped plugins too when they will run (the fork server starts once per
+        # process: the first pool's choice holds for the later ones)
+        self.ctx.set_forkserver_preload(_PRELOAD + (["triage.plugins.preload"] if options.plugins else []))
         self.pending: deque[tuple[WorkUnit, Done]] = deque()
         self.slots: list[_Slot] = [self._start() for _ in range(self.workers)]
         self._uid = 0

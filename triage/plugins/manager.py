@@ -74,20 +74,30 @@ def _load_folder(pm: pluggy.PluginManager, folder: Path, errors: list[str]) -> N
             errors.append(f"{path}: {type(exc).__name__}: {exc}")
 
 
-def _load_shipped(pm: pluggy.PluginManager, errors: list[str]) -> None:
+def import_shipped(errors: list[str]) -> list[tuple[str, object]]:
+    """The shipped plugin modules, imported: ``(name, module)``; failures go to ``errors``."""
     try:
         package = importlib.import_module(SHIPPED_PACKAGE)
     except ImportError as exc:
         errors.append(f"shipped plugins not installed: {exc}")
-        return
+        return []
+    modules: list[tuple[str, object]] = []
     for info in pkgutil.walk_packages(package.__path__, prefix=f"{SHIPPED_PACKAGE}."):
         if info.name.rsplit(".", 1)[-1].startswith("_"):
             continue
         try:
-            module = importlib.import_module(info.name)
-            _register_module(pm, module, info.name)
+            modules.append((info.name, importlib.import_module(info.name)))
         except Exception as exc:
             errors.append(f"{info.name}: {type(exc).__name__}: {exc}")
+    return modules
+
+
+def _load_shipped(pm: pluggy.PluginManager, errors: list[str]) -> None:
+    for name, module in import_shipped(errors):
+        try:
+            _register_module(pm, module, name)
+        except Exception as exc:
+            errors.append(f"{name}: {type(exc).__name__}: {exc}")
 
 
 def discover(
