@@ -32,7 +32,7 @@ def _strong(pw: str) -> bool:
 
 class Credentials(RegexScanner):
     name = "credentials"
-    version = "1.0.0"
+    version = "1.1.0"
     emits = ("credential",)
     patterns = (
         Pattern(
@@ -58,6 +58,19 @@ class Credentials(RegexScanner):
         Pattern("github", rb"\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{82})\b", max_len=93),
         Pattern("slack", rb"\bxox[baprs]-[A-Za-z0-9-]{10,72}\b", max_len=78, prefilter=rb"xox[baprs]-[A-Za-z0-9-]{10}"),
         Pattern("stripe", rb"\b[sr]k_live_[A-Za-z0-9]{24,99}\b", max_len=107, prefilter=rb"k_live_[A-Za-z0-9]{24}"),
+        # the vendors' documented formats; each led by a fixed literal, so cheap for Hyperscan
+        Pattern("google", rb"AIza[0-9A-Za-z_-]{35}", max_len=39),
+        Pattern("gitlab", rb"glpat-[0-9A-Za-z_-]{20,64}", max_len=70, prefilter=rb"glpat-[0-9A-Za-z_-]{20}"),
+        # every OpenAI secret key (legacy and project) holds "T3BlbkFJ", base64 of "OpenAI"
+        Pattern("openai", rb"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,200}T3BlbkFJ[A-Za-z0-9_-]{16,200}",
+                max_len=420, prefilter=rb"T3BlbkFJ[A-Za-z0-9_-]{16}"),
+        Pattern("sendgrid", rb"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}", max_len=69),
+        Pattern("slack_webhook",
+                rb"https://hooks\.slack\.com/services/T[A-Z0-9]{8,12}/B[A-Z0-9]{8,12}/[A-Za-z0-9]{24}",
+                max_len=110, prefilter=rb"hooks\.slack\.com/services/T"),
+        Pattern("npm", rb"npm_[A-Za-z0-9]{36}", max_len=40),
+        Pattern("pypi", rb"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,300}", max_len=320, prefilter=rb"pypi-AgEIcHlwaS5vcmc"),
+        Pattern("shopify", rb"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}", max_len=38),
     )
 
     @staticmethod
@@ -107,6 +120,36 @@ class Credentials(RegexScanner):
 
     def check_stripe(self, hit: Hit) -> Iterator[Artefact]:
         yield from self._token(hit, "stripe_secret_key")
+
+    def _prefixed(self, hit: Hit, kind: str, confidence: float = 0.9) -> Iterator[Artefact]:
+        """A token led by its vendor's literal: whole only, not the middle of a longer run."""
+        if _TOKEN_CHAR.match(hit.before[-1:]):
+            return
+        yield from self._token(hit, kind, confidence)
+
+    def check_google(self, hit: Hit) -> Iterator[Artefact]:
+        yield from self._prefixed(hit, "google_api_key")
+
+    def check_gitlab(self, hit: Hit) -> Iterator[Artefact]:
+        yield from self._prefixed(hit, "gitlab_token")
+
+    def check_openai(self, hit: Hit) -> Iterator[Artefact]:
+        yield from self._prefixed(hit, "openai_api_key")
+
+    def check_sendgrid(self, hit: Hit) -> Iterator[Artefact]:
+        yield from self._prefixed(hit, "sendgrid_api_key")
+
+    def check_slack_webhook(self, hit: Hit) -> Iterator[Artefact]:
+        yield from self._token(hit, "slack_webhook", 1.0)
+
+    def check_npm(self, hit: Hit) -> Iterator[Artefact]:
+        yield from self._prefixed(hit, "npm_token")
+
+    def check_pypi(self, hit: Hit) -> Iterator[Artefact]:
+        yield from self._prefixed(hit, "pypi_token")
+
+    def check_shopify(self, hit: Hit) -> Iterator[Artefact]:
+        yield from self._prefixed(hit, "shopify_token")
 
 
 @hookimpl

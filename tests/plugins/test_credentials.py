@@ -12,6 +12,14 @@ TOKENS = {
     "github_token": "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
     "slack_token": "xoxb-123456789012-abcdefghijkl",
     "stripe_secret_key": "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc",
+    "google_api_key": "AIza" + "SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY",
+    "gitlab_token": "glpat-" + "2Wx9kL4mQ7rT1vB8nY3z",
+    "openai_api_key": "sk-proj-" + "Zx81LmQp0aTr5YcWv2Nb" + "T3BlbkFJ" + "k9Hs3Fd7Gq1Lw0Pe6Rt2",
+    "sendgrid_api_key": "SG." + "ngeVfQFYQlKU0ufo8x5d1A" + "." + "TwL2iGABf9DHoTf-09kqeF8tAmbihYzrnopKc-1s5cr",
+    "slack_webhook": "https://hooks.slack.com/services/" + "T01ABCDEF23/B04GHIJKL56/" + "XyZ12aBc34dEf56gHi78jKl9",
+    "npm_token": "npm_" + "a8Kd92LmQz71XcVb40NpRt6YwEu35HsJg0Fo",
+    "pypi_token": "pypi-AgEIcHlwaS5vcmc" + "CJDk0YmY2ZTVhLTk4ZmUtNDc3ZC1iZWE1LWE3NmE2YzFjOTRlZAACKlsz",
+    "shopify_token": "shpat_" + "1f2e3d4c5b6a79880f1e2d3c4b5a6978",
 }
 
 
@@ -42,3 +50,22 @@ def test_tokens(scan) -> None:
 def test_overlong_token_rejected(scan) -> None:
     assert values(scan(b"AKIAHQOG7SA57YLZGDQNX and 4427152004:AAiJD24dil0oUhsNY0dRnXnMja4LUsA8aijX\n"),
                   "credential") == []
+
+
+def test_vendor_token_near_misses(scan) -> None:
+    g = TOKENS["google_api_key"]
+    data = (f"x{g} {g}Q {g[:-1]} {TOKENS['npm_token'][:-2]} "  # glued before, too long, too short (twice)
+            "sk-proj-Zx81LmQp0aTr5YcWv2Nbk9Hs3Fd7Gq1Lw0Pe6Rt2 "  # no OpenAI marker
+            "SG.ngeVfQFYQlKU0ufo8x5d1A.TwL2iGABf9DHoTf-09kqeF8tAmbihYzrnop "  # second part short
+            "shpat_1f2e3d4c5b6a79880f1e2d3c4b5a697g "  # not hex
+            "https://hooks.slack.com/services/t01abcdef23/B04GHIJKL56/XyZ12aBc34dEf56gHi78jKl9\n").encode()
+    assert values(scan(data), "credential") == []
+
+
+def test_vendor_tokens_in_utf16(scan) -> None:
+    data = ("key: " + TOKENS["google_api_key"] + " / " + TOKENS["gitlab_token"] + "\n").encode("utf-16-le")
+    arts = [a for a in scan(data) if a.type == "credential"]
+    assert {(a.extra["kind"], a.value, a.encoding) for a in arts} == {
+        ("google_api_key", TOKENS["google_api_key"], "utf-16le"),
+        ("gitlab_token", TOKENS["gitlab_token"], "utf-16le"),
+    }
