@@ -11,7 +11,8 @@ Crash isolation comes from dask itself: a worker that dies is restarted by
 its nanny and the task is retried; after the scheduler's
 ``allowed-failures`` the future fails with ``KilledWorker``, and the unit is
 split item by item exactly as the local pool does, so the culprit file ends
-up recorded (stage ``worker``) and the rest of the item is scanned.
+up recorded (stage ``worker``) and the rest of the item is scanned. The
+parts run one at a time (see ``_next_suspect``).
 
 A unit that hangs (a native parser looping on hostile data) would never
 finish, so the client does not block on ``as_completed``: it polls. Each task
@@ -31,6 +32,7 @@ import queue
 import tempfile
 import time
 import warnings
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -121,22 +123,47 @@ class DaskExecutor:
         self.client.subscribe_topic(self._topic, self._on_started)
         self._polled = 0.0
         self._uid = 0
+        #: the parts of units whose worker died or hung, run one at a time (see _next_suspect)
+        self._suspects: deque[tuple[WorkUnit, Done]] = deque()
+        self._suspect_key: str | None = None
 
     def next_uid(self) -> int:
         self._uid += 1
         return self._uid
 
     def submit(self, unit: WorkUnit, done: Done) -> None:
+        self._send(unit, done)
+        while len(self._inflight) >= self.max_in_flight:
+            self._take_one()
+
+    def _send(self, unit: WorkUnit, done: Done) -> str:
         key = f"triage-unit-{self._token}-{unit.uid}-{unit.attempt}"
         fut = self.client.submit(_scan_task, unit.evidence_path, unit.volume_offset, unit, self._options_f,
                                  self._rules_f, key, self._topic, key=key, pure=False)
         self._inflight[key] = (fut, unit, done)
         self._ac.add(fut)
-        while len(self._inflight) >= self.max_in_flight:
-            self._take_one()
+        return key
+
+    def _next_suspect(self) -> None:
+        """Send the next suspect once the one before it has finished.
+
+        The scheduler counts a worker's death against every task it had
+        placed there, the ones queued behind the running task too. Suspects
+        sent all at once were queued behind the culprit and blamed with it: an
+        innocent file could end up recorded as "worker died" and not scanned.
+        One at a time, a suspect is killed only by its own bytes.
+        """
+        if self._suspect_key is not None and self._suspect_key in self._inflight:
+            return
+        self._suspect_key = None
+        if self._suspects:
+            self._suspect_key = self._send(*self._suspects.popleft())
 
     def wait(self) -> None:
-        while self._inflight:
+        while True:
+            self._next_suspect()
+            if not self._inflight:
+                return
             self._take_one()
 
     def close(self) -> None:
@@ -173,6 +200,7 @@ class DaskExecutor:
                     done(outcome)
                 else:
                     self._failed(unit, done, outcome)
+                self._next_suspect()
                 return
             if self._time_out():
                 return
@@ -212,8 +240,8 @@ class DaskExecutor:
             done(final)
             return
         log.warning("unit %s failed on the cluster (%s): retrying item by item", unit.uid, cause)
-        for part in parts:
-            self.submit(part, done)
+        self._suspects.extend((part, done) for part in parts)
+        self._next_suspect()
 
     # -- deadlines -----------------------------------------------------------------
     def _on_started(self, event: tuple[float, Any]) -> None:
