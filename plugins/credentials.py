@@ -9,7 +9,7 @@ configuration and logs. API keys are taken by their vendors' fixed prefixes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from triage.plugins.api import Hit, Pattern
 from triage.plugins.hookspecs import hookimpl
@@ -98,58 +98,40 @@ class Credentials(RegexScanner):
         yield artefact(hit, "credential", f"{user}:{pw}", end=hit.start + len(s), confidence=0.4,
                        extra={"kind": "combo_user", "username": user, "password": pw})
 
-    def _token(self, hit: Hit, kind: str, confidence: float = 0.9) -> Iterator[Artefact]:
+    def validate(self, hit: Hit) -> Iterable[Artefact]:
+        token = _TOKENS.get(hit.pattern_id)
+        if token is None:
+            return super().validate(hit)  # the combo lines
+        return self._token(hit, *token)
+
+    @staticmethod
+    def _token(hit: Hit, kind: str, confidence: float, glued_before: bool) -> Iterator[Artefact]:
         if _TOKEN_CHAR.match(hit.after[:1]):
             return  # longer than the format allows: something else
+        if not glued_before and _TOKEN_CHAR.match(hit.before[-1:]):
+            return  # the tail of a longer run
         yield artefact(hit, "credential", text(hit), confidence=confidence, extra={"kind": kind})
 
-    def check_telegram(self, hit: Hit) -> Iterator[Artefact]:
-        yield from self._token(hit, "telegram_bot_token")
 
-    def check_discord(self, hit: Hit) -> Iterator[Artefact]:
-        yield from self._token(hit, "discord_webhook", 1.0)
-
-    def check_aws(self, hit: Hit) -> Iterator[Artefact]:
-        yield from self._token(hit, "aws_access_key_id")
-
-    def check_github(self, hit: Hit) -> Iterator[Artefact]:
-        yield from self._token(hit, "github_token")
-
-    def check_slack(self, hit: Hit) -> Iterator[Artefact]:
-        yield from self._token(hit, "slack_token")
-
-    def check_stripe(self, hit: Hit) -> Iterator[Artefact]:
-        yield from self._token(hit, "stripe_secret_key")
-
-    def _prefixed(self, hit: Hit, kind: str, confidence: float = 0.9) -> Iterator[Artefact]:
-        """A token led by its vendor's literal: whole only, not the middle of a longer run."""
-        if _TOKEN_CHAR.match(hit.before[-1:]):
-            return
-        yield from self._token(hit, kind, confidence)
-
-    def check_google(self, hit: Hit) -> Iterator[Artefact]:
-        yield from self._prefixed(hit, "google_api_key")
-
-    def check_gitlab(self, hit: Hit) -> Iterator[Artefact]:
-        yield from self._prefixed(hit, "gitlab_token")
-
-    def check_openai(self, hit: Hit) -> Iterator[Artefact]:
-        yield from self._prefixed(hit, "openai_api_key")
-
-    def check_sendgrid(self, hit: Hit) -> Iterator[Artefact]:
-        yield from self._prefixed(hit, "sendgrid_api_key")
-
-    def check_slack_webhook(self, hit: Hit) -> Iterator[Artefact]:
-        yield from self._token(hit, "slack_webhook", 1.0)
-
-    def check_npm(self, hit: Hit) -> Iterator[Artefact]:
-        yield from self._prefixed(hit, "npm_token")
-
-    def check_pypi(self, hit: Hit) -> Iterator[Artefact]:
-        yield from self._prefixed(hit, "pypi_token")
-
-    def check_shopify(self, hit: Hit) -> Iterator[Artefact]:
-        yield from self._prefixed(hit, "shopify_token")
+#: pattern id -> (kind, confidence, may follow a token character): the fixed-format tokens.
+#: Those led by a vendor literal are taken whole only; the others' own regex starts at a word
+#: boundary or a literal that says where they start.
+_TOKENS: dict[str, tuple[str, float, bool]] = {
+    "telegram": ("telegram_bot_token", 0.9, True),
+    "discord": ("discord_webhook", 1.0, True),
+    "aws": ("aws_access_key_id", 0.9, True),
+    "github": ("github_token", 0.9, True),
+    "slack": ("slack_token", 0.9, True),
+    "stripe": ("stripe_secret_key", 0.9, True),
+    "google": ("google_api_key", 0.9, False),
+    "gitlab": ("gitlab_token", 0.9, False),
+    "openai": ("openai_api_key", 0.9, False),
+    "sendgrid": ("sendgrid_api_key", 0.9, False),
+    "slack_webhook": ("slack_webhook", 1.0, True),
+    "npm": ("npm_token", 0.9, False),
+    "pypi": ("pypi_token", 0.9, False),
+    "shopify": ("shopify_token", 0.9, False),
+}
 
 
 @hookimpl
