@@ -45,7 +45,7 @@ from typing import Any
 
 import yara
 
-from triage.cache import cache_dir
+from triage.cache import atomic_write_bytes, cache_dir
 from triage.records import Entry, ScanError, YaraMatch, YaraString
 from triage.text import escape_bytes
 
@@ -365,10 +365,7 @@ def _atomic_save(rules: yara.Rules, dest: Path) -> None:
 
 
 def _atomic_write_text(dest: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=dest.name, suffix=".tmp", dir=dest.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, dest)
+    atomic_write_bytes(dest, text.encode("utf-8"))
 
 
 def compile_rules(
