@@ -24,9 +24,7 @@ def test_preload_swallows_a_broken_package(tmp_path):
     pkg = tmp_path / "triage_plugins"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("raise RuntimeError('broken on import')\n")
-    code = "import triage.plugins.preload; print('ok')"
-    env_path = f"{tmp_path}"
-    out = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {env_path!r}); {code}"],
-                         capture_output=True, text=True)
+    code = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import triage.plugins.preload; print('ok')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
