@@ -55,6 +55,7 @@ import re
 import sys
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -375,7 +376,6 @@ class ContentMatcher:
         #: an expression's events are all consumed once this far behind
         self._hs_margin = [max(pats[pid].max_len for pid in t) + HIT_CONTEXT_BYTES for t in targets]
         self._u16_hid = len(targets)
-        self._hs_range = range(len(targets) + 1)
         return db
 
     def _compile_hyperscan(self) -> None:
@@ -446,10 +446,10 @@ class ContentMatcher:
 
 
 #: a lane's events before its Hyperscan stream opens (never appended to)
-_NO_EVENTS: list[list[int]] = []
+_NO_EVENTS: dict[int, list[int]] = {}
 
 
-def _hs_callback(hid: int, _from: int, to: int, _flags: int, events: list[list[int]]) -> None:
+def _hs_callback(hid: int, _from: int, to: int, _flags: int, events: defaultdict[int, list[int]]) -> None:
     events[hid].append(to)
 
 
@@ -481,9 +481,11 @@ class _Lane:
         self.base = 0  # lane position of buf[0]
         self.pos = 0  # lane position just past the last byte fed
         self.processed_at = 0
-        #: end offsets reported by Hyperscan, one list per expression id
-        #: (made when the Hyperscan stream opens)
-        self.events: list[list[int]] = _NO_EVENTS
+        #: end offsets reported by Hyperscan, by expression id (made when
+        #: the Hyperscan stream opens; a list per id that fired: most files
+        #: fire a few of the expressions, and a list for each cost more than
+        #: the callback's dict lookup)
+        self.events: dict[int, list[int]] = _NO_EVENTS
         self.resume = [0] * len(self.pats)
         #: (pattern, validator's input) -> what it found, for patterns with a
         #: ``reach`` (see Pattern.reach); aggregating streams only
@@ -501,7 +503,7 @@ class _Lane:
 
     def _open(self) -> None:
         m = self.m
-        self.events = [[] for _ in m._hs_range]
+        self.events = defaultdict(list)
         self.hs_stream = m._db.stream(match_event_handler=_hs_callback, context=self.events)  # type: ignore[attr-defined]
         self.hs_stream.__enter__()
         self.scratch = m._thread_scratch()
@@ -584,6 +586,8 @@ class _Lane:
         buffer as is (no copy).
         """
         assert self.pos == 0
+        if self.z_on and b"\x00" not in data:  # memchr: no NUL, no UTF-16LE pair, nothing to detect
+            self.z_on = False
         if self.m._db is not None:
             self._open()
             self.hs_stream.scan(data, scratch=self.scratch)
@@ -653,27 +657,29 @@ class _Lane:
           when close), as far back as the previous match of that pattern.
         """
         events = self.events
-        if not any(events):
+        if not events:
             return []
         pos = self.pos
         u16_hid = self.m._u16_hid
-        if self.m.utf16 and events[u16_hid]:
-            u16_ends = events[u16_hid]
-            events[u16_hid] = []
-            u16_ends.sort()
-            self.owner._u16_runs(u16_ends)
+        if self.m.utf16:
+            u16_ends = events.pop(u16_hid, None)
+            if u16_ends:
+                u16_ends.sort()
+                self.owner._u16_runs(u16_ends)
         pats = self.pats
         targets = self.m._hs_targets
         margin = self.m._hs_margin
         work: list[tuple[int, list[int]]] = []
-        for hid, evs in enumerate(events):
-            if not evs or hid == u16_hid:
+        for hid in sorted(events):  # expression order: candidates come out as they always did
+            evs = events[hid]
+            if not evs:
+                del events[hid]
                 continue
             evs.sort()
             if final:
                 for pid in targets[hid]:
                     work.append((pid, evs))
-                events[hid] = []
+                del events[hid]
                 continue
             for pid in targets[hid]:
                 k = bisect.bisect_right(evs, pos - pats[pid].max_len - HIT_CONTEXT_BYTES)
@@ -772,7 +778,7 @@ class _Lane:
     def _trim(self) -> None:
         margin = self.m.max_len + 2 * HIT_CONTEXT_BYTES + 2
         keep_from = self.pos - margin
-        firsts = [evs[0] for evs in self.events if evs]
+        firsts = [evs[0] for evs in self.events.values() if evs]
         if firsts:
             keep_from = min(keep_from, min(firsts) - margin)
         keep_from = min(keep_from, self.owner._lane_keep_from(self))
@@ -944,7 +950,7 @@ class MatchStream:
                 p = self._pending
                 self._pending = None
                 self._started = True
-                self.raw.finish_with(b"\n" + p + b"\n" if p else b"\n\n")
+                self.raw.finish_with(b"".join((b"\n", p, b"\n")) if p else b"\n\n")  # one copy, not two
             if self.u16 is not None:
                 self.u16.finish()
             for idx, n in self._err_count.items():

@@ -168,6 +168,7 @@ class ScanEngine:
         wanted: list[FileParser] = []
         akind: str | None = None
         total = 0
+        parsed = False  # a parser or archive added artefacts beside the matcher's
 
         def start_streams(md5: str = "") -> None:
             nonlocal yara_stream, match_stream
@@ -273,6 +274,7 @@ class ScanEngine:
                     for parser in wanted:
                         self._copy_companions(parser, spool_path, entry, sibling, errors)
                         artefacts.extend(self._run_parser(parser, spool_path, entry, errors))
+                        parsed = True
                     if akind and self.options.archives:
                         children = self._expand(spool_path, akind, entry, volume_addr, errors)
         finally:
@@ -294,7 +296,8 @@ class ScanEngine:
             mime=mime,
             magic=desc,
             bytes_read=total,
-            artefacts=tuple(aggregate_artefacts(artefacts)),
+            # the content matcher's own hits come aggregated: only a parser's add to them needs a pass
+            artefacts=tuple(aggregate_artefacts(artefacts) if parsed else artefacts),
             yara=tuple(yara_matches),
             hash_hits=tuple(hits),
             errors=tuple(errors),
