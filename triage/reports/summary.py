@@ -40,12 +40,21 @@ def evidence_summary(conn: sqlite3.Connection, evidence_id: str) -> dict[str, An
     def one(sql: str) -> int:
         return int(q(sql)[0][0])
 
-    artefact_types = q("SELECT type, count(*), sum(count) FROM artefacts WHERE evidence_id = ? GROUP BY type "
-                       "ORDER BY 2 DESC, 1")
+    # A case holding this evidence alone (the usual case) needs no evidence
+    # filter on artefacts: the (type, value) index then answers both queries
+    # by itself, instead of a read of every row (a quarter of a second per
+    # 100,000 artefacts).
+    alone = conn.execute("SELECT count(*) = 1 AND max(id) = ? FROM evidence", (evidence_id,)).fetchone()[0]
+    mine = "" if alone else "evidence_id = ? AND "
+
+    def qa(sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        return conn.execute(sql.format(mine=mine), params if alone else (evidence_id, *params)).fetchall()
+
+    artefact_types = qa("SELECT type, count(*) FROM artefacts WHERE {mine}1 GROUP BY type ORDER BY 2 DESC, 1")
     examples: dict[str, list[str]] = {}
-    for typ, _n, _hits in artefact_types:
-        values = [r[0] for r in q("SELECT value FROM artefacts WHERE evidence_id = ? AND type = ? GROUP BY value "
-                                  "ORDER BY count(*) DESC, min(id) LIMIT ?", typ, EXAMPLES)]
+    for typ, _n in artefact_types:
+        values = [r[0] for r in qa("SELECT value FROM artefacts WHERE {mine}type = ? GROUP BY value "
+                                   "ORDER BY count(*) DESC, min(id) LIMIT ?", typ, EXAMPLES)]
         examples[typ] = [mask_pan(v) if typ in ("payment_card", "card_track") else v for v in values]
     rules = q("SELECT y.rule, count(*), json_extract(y.meta, '$.score') FROM yara_matches y WHERE y.evidence_id = ? "
               "GROUP BY y.rule ORDER BY 3 DESC, 2 DESC")
@@ -65,7 +74,7 @@ def evidence_summary(conn: sqlite3.Connection, evidence_id: str) -> dict[str, An
         "errors": one("SELECT count(*) FROM errors WHERE evidence_id = ?"),
         "yara_matches": {rule: n for rule, n, _s in rules},
         "yara_files": rule_files,
-        "artefacts": {typ: n for typ, n, _h in artefact_types},
+        "artefacts": {typ: n for typ, n in artefact_types},
         "artefact_examples": examples,
         "volume_list": [dict(zip(("addr", "kind", "offset", "length", "fs_type", "description"), r)) for r in
                         q("SELECT addr, kind, offset, length, fs_type, description FROM volumes "
