@@ -58,7 +58,7 @@ def domain_ok(name: str, strict: bool = True) -> str | None:
 
 class Selectors(RegexScanner):
     name = "selectors"
-    version = "1.0.0"
+    version = "1.1.0"
     emits = ("email", "phone", "url", "domain", "ip_address")
     patterns = (
         Pattern(
@@ -121,8 +121,11 @@ class Selectors(RegexScanner):
         got = _phone(s)
         if got is None:
             return
-        e164, region = got
-        yield artefact(hit, "phone", e164, confidence=0.8, extra={"region": region})
+        e164, region, drama = got
+        extra: dict[str, object] = {"region": region}
+        if drama:
+            extra["fictional"] = "Ofcom drama range"
+        yield artefact(hit, "phone", e164, confidence=0.8, extra=extra)
 
     def check_url(self, hit: Hit) -> Iterator[Artefact]:
         s = text(hit)[:-1]  # the terminator
@@ -160,9 +163,27 @@ class Selectors(RegexScanner):
         yield artefact(hit, "ip_address", s, confidence=0.7, extra={"version": 4, "private": _private(s)})
 
 
+#: Ofcom's numbers for drama (TV, radio, film, fiction): never given to a
+#: subscriber, as the first digits of the UK national significant number
+#: (ten digits, no leading 0). libphonenumber calls two of these ranges
+#: invalid (07700 900xxx and 01632 960xxx) and accepts all the others; those
+#: two are the best-known fictional UK numbers, in test data and in fraud
+#: scripts alike, so every drama number is reported the same way, marked.
+_DRAMA_PREFIXES = (
+    "1134960", "1144960", "1154960", "1164960", "1174960", "1184960", "1214960", "1314960", "1414960",
+    "1514960", "1614960", "1914980", "2079460", "2896496", "2920180", "1632960", "7700900", "8081570",
+    "9098790", "3069990",
+)
+
+
+def _drama(num: phonenumbers.PhoneNumber) -> bool:
+    nsn = str(num.national_number)
+    return num.country_code == 44 and len(nsn) == 10 and nsn.startswith(_DRAMA_PREFIXES)
+
+
 @lru_cache(maxsize=4096)
-def _phone(s: str) -> tuple[str, str] | None:
-    """(E.164, region) of a valid number written ``s`` (GB default), else None.
+def _phone(s: str) -> tuple[str, str, bool] | None:
+    """(E.164, region, in an Ofcom drama range) of a valid number written ``s`` (GB default), else None.
 
     A pure function of ``s``, cached: the same numbers recur through a case
     (signatures, logs, contact lists) and libphonenumber is slow.
@@ -172,10 +193,13 @@ def _phone(s: str) -> tuple[str, str] | None:
     except phonenumbers.NumberParseException:
         return None
     # the length check first: 1.6 us against 40 us for the full validity check
-    if not phonenumbers.is_possible_number(num) or not phonenumbers.is_valid_number(num):
+    if not phonenumbers.is_possible_number(num):
+        return None
+    drama = _drama(num)
+    if not drama and not phonenumbers.is_valid_number(num):
         return None
     e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
-    return e164, phonenumbers.region_code_for_country_code(num.country_code)
+    return e164, phonenumbers.region_code_for_country_code(num.country_code), drama
 
 
 def _ipv4_ok(s: str) -> bool:

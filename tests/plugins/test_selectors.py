@@ -50,3 +50,14 @@ def test_ipv4(scan) -> None:
     arts = [a for a in scan(data) if a.type == "ip_address"]
     assert [a.value for a in arts] == ["203.0.113.45", "10.0.0.1"]
     assert arts[1].extra["private"] is True
+
+
+def test_ofcom_drama_numbers_are_reported_and_marked(scan) -> None:
+    # libphonenumber calls 07700 900xxx and 01632 960xxx invalid, unlike Ofcom's other drama ranges
+    data = (b"call +44 7700 900123 or 01632 960001 or 020 7946 0018 or 07912 345678; "
+            b"not 07700 90012 or 01632 96000 or 07700 9001234\n")
+    phones = {a.value: a.extra for a in scan(data) if a.type == "phone"}
+    assert sorted(phones) == ["+441632960001", "+442079460018", "+447700900123", "+447912345678"]
+    assert phones["+447700900123"] == {"region": "GB", "fictional": "Ofcom drama range"}
+    assert phones["+441632960001"]["fictional"] == phones["+442079460018"]["fictional"] == "Ofcom drama range"
+    assert phones["+447912345678"] == {"region": "GB"}
