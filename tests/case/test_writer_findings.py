@@ -58,3 +58,27 @@ def test_a_file_written_twice_by_one_writer_keeps_only_the_second(tmp_path: Path
     assert _findings(db) == [("/a.txt", "q@example.com")]
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT count(*) FROM files").fetchone()[0] == 1
+
+
+def test_a_files_keys_hashed_from_a_shared_head_equal_each_key_alone() -> None:
+    """Rows written before this shortcut (and by its fallback) must keep matching on a rescan."""
+    from triage.case.writer import _artefact_keys, artefact_key
+
+    values = ["a@example.com", "é@exämple.com", "\udcff odd", "x'\"\x1f", ""]
+    arts = [Artefact(type=t, value=v, encoding="ascii") for t in ("email", "phone") for v in values]
+    arts.append(Artefact(type="browser_visit", value="https://x/", encoding=None, timestamp="2024-01-01T00:00:00Z",
+                         extra={"title": "t"}, plugin="chromium"))
+    for ev, vol, fid in (("E1", 3, 17), ("case 'é'", None, 1), ("E1", 0, None)):
+        assert _artefact_keys(ev, vol, fid, arts) == [artefact_key(ev, vol, fid, a) for a in arts]
+    assert len(set(_artefact_keys("E1", 3, 17, arts))) == len(arts)
+
+
+def test_extra_json_is_the_same_whether_remembered_or_not() -> None:
+    import json
+
+    from triage.case.writer import _json
+
+    for extra in ({"region": "GB"}, {"x": 1}, {"x": True}, {"x": 1.0}, {"x": None}, {"x": [1, 2]},
+                  {"b": 1, "a": 2}, {"a": 2, "b": 1}, {"é": "ü"}, {1: 2}, {"x": 1}):
+        expected = json.dumps(extra, sort_keys=True, ensure_ascii=False, default=str)
+        assert _json(extra) == expected and _json(dict(extra)) == expected
