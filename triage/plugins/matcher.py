@@ -825,10 +825,17 @@ class _Lane:
             except Exception as exc:  # noqa: BLE001 - a broken validator is recorded, not fatal
                 owner._plugin_error(sidx, f"validate() raised {type(exc).__name__}: {exc}", offset)
                 continue
-            if key is not None and len(memo) < MEMO_MAX and all(a.type in emits for a in found):
-                memo[key] = tuple(((a.type, a.value), a.count) for a in found)
-            if not found:
+            if not found:  # most candidates: a rejection, remembered as such
+                if key is not None and len(memo) < MEMO_MAX:
+                    memo[key] = ()
                 continue
+            if key is not None and len(memo) < MEMO_MAX:
+                if len(found) == 1:  # no generators for the usual single answer
+                    a = found[0]
+                    if a.type in emits:
+                        memo[key] = (((a.type, a.value), a.count),)
+                elif all(a.type in emits for a in found):
+                    memo[key] = tuple(((a.type, a.value), a.count) for a in found)
             ctx = None
             for a in found:
                 if a.type not in emits:
