@@ -29,7 +29,13 @@ _EXT_LIKE = frozenset(
 #: the longest GB national significant number (libphonenumber's metadata): a
 #: number written 0... in the default region with more digits after the 0 is
 #: not a phone number
-_GB_MAX_NATIONAL = max(phonenumbers.PhoneMetadata.metadata_for_region("GB").general_desc.possible_length)
+def _gb_max_national() -> int:
+    meta = phonenumbers.PhoneMetadata.metadata_for_region("GB")
+    desc = meta.general_desc if meta is not None else None
+    return max(desc.possible_length) if desc is not None and desc.possible_length else 10
+
+
+_GB_MAX_NATIONAL = _gb_max_national()
 _URL_TRAIL = ".,;:!?'\")]}>*"
 _VERSION_BEFORE = re.compile(rb"(?:\bv|\bver|\bversion|\brelease|\bbuild)[ .:=]*$", re.I)
 
@@ -199,7 +205,7 @@ def _phone(s: str) -> tuple[str, str, bool] | None:
     if not drama and not phonenumbers.is_valid_number(num):
         return None
     e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
-    return e164, phonenumbers.region_code_for_country_code(num.country_code), drama
+    return e164, phonenumbers.region_code_for_country_code(num.country_code or 0), drama
 
 
 def _ipv4_ok(s: str) -> bool:
