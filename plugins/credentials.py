@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from urllib.parse import unquote
 
 from triage.plugins.api import Hit, Pattern
 from triage.plugins.hookspecs import hookimpl
@@ -30,9 +31,23 @@ def _strong(pw: str) -> bool:
     return classes >= 2 and not pw.isdigit() and "/" not in pw[:1] and not pw.startswith("//")
 
 
+#: ``://user:password@host`` (user and password up to 128 bytes each, no
+#: spaces, quotes, angle brackets or URL delimiters; the password may hold ``:``)
+_USERINFO = rb"://[^\s:/?#@\"'<>]{1,128}:[^\s/?#@\"'<>]{1,128}@[A-Za-z0-9.-]{1,253}"
+#: schemes whose URLs carry log-in credentials (the scheme before "://", read back)
+_SCHEME = re.compile(rb"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{1,15})$")
+_USERINFO_SCHEMES = frozenset(
+    "http https ftp ftps sftp ssh scp smb cifs rtsp rtmp mysql mariadb postgres postgresql mongodb mongodb+srv "
+    "redis rediss amqp amqps mqtt ldap ldaps imap imaps pop3 pop3s smtp smtps git svn telnet vnc rdp socks4 socks5 "
+    "mssql sqlserver oracle jdbc:mysql jdbc:postgresql webdav dav".split()
+)
+#: passwords that are placeholders, not secrets: masks and template variables
+_PLACEHOLDER = re.compile(r"^(?:\*+|x+|X+|•+)$|\$\{|\{\{|%\(|^%s$|^<|^\[")
+
+
 class Credentials(RegexScanner):
     name = "credentials"
-    version = "1.1.0"
+    version = "1.2.0"
     emits = ("credential",)
     patterns = (
         Pattern(
@@ -71,6 +86,10 @@ class Credentials(RegexScanner):
         Pattern("npm", rb"npm_[A-Za-z0-9]{36}", max_len=40),
         Pattern("pypi", rb"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,300}", max_len=320, prefilter=rb"pypi-AgEIcHlwaS5vcmc"),
         Pattern("shopify", rb"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}", max_len=38),
+        # a password written into a URL (database and FTP connection strings, saved links);
+        # led by "://" (the URL scanner's trigger too: one Hyperscan expression serves both),
+        # the scheme is read back from the bytes before it
+        Pattern("url_userinfo", _USERINFO, max_len=520, caseless=True, prefilter=rb"://", reach=24),
     )
 
     @staticmethod
@@ -97,6 +116,25 @@ class Credentials(RegexScanner):
             return
         yield artefact(hit, "credential", f"{user}:{pw}", end=hit.start + len(s), confidence=0.4,
                        extra={"kind": "combo_user", "username": user, "password": pw})
+
+    def check_url_userinfo(self, hit: Hit) -> Iterator[Artefact]:
+        m = _SCHEME.search(hit.before[-17:])
+        if m is None or m.group(1).decode("ascii").lower() not in _USERINFO_SCHEMES:
+            return
+        scheme = m.group(1).decode("ascii").lower()
+        s = text(hit)[3:]
+        userinfo, _, host = s.rpartition("@")
+        user, _, pw = userinfo.partition(":")
+        host = host.rstrip(".-").lower()
+        if not user or not pw or _PLACEHOLDER.search(pw):
+            return
+        if not (domain_ok(host, False) == host or _ipv4(host) or host == "localhost"):
+            return
+        start = hit.start - len(m.group(1))
+        yield artefact(hit, "credential", f"{scheme}://{user}:{pw}@{host}", start=start,
+                       end=hit.start + 3 + len(userinfo) + 1 + len(host), confidence=0.8,
+                       extra={"kind": "url_userinfo", "username": unquote(user), "password": unquote(pw),
+                              "host": host, "scheme": scheme})
 
     def validate(self, hit: Hit) -> Iterable[Artefact]:
         token = _TOKENS.get(hit.pattern_id)
@@ -132,6 +170,11 @@ _TOKENS: dict[str, tuple[str, float, bool]] = {
     "pypi": ("pypi_token", 0.9, False),
     "shopify": ("shopify_token", 0.9, False),
 }
+
+
+def _ipv4(host: str) -> bool:
+    parts = host.split(".")
+    return len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts)
 
 
 @hookimpl

@@ -36,6 +36,9 @@ def _gb_max_national() -> int:
 
 
 _GB_MAX_NATIONAL = _gb_max_national()
+#: what comes before the "local part" of an address that is really a URL's
+#: user name or password: "scheme://" or "scheme://user:" (the password may hold ":")
+_IN_USERINFO = re.compile(rb"[A-Za-z0-9+.-]://(?:[^\s/?#@\"'<>]{0,128}:)?$")
 _URL_TRAIL = ".,;:!?'\")]}>*"
 _VERSION_BEFORE = re.compile(rb"(?:\bv|\bver|\bversion|\brelease|\bbuild)[ .:=]*$", re.I)
 
@@ -64,7 +67,7 @@ def domain_ok(name: str, strict: bool = True) -> str | None:
 
 class Selectors(RegexScanner):
     name = "selectors"
-    version = "1.1.0"
+    version = "1.2.0"
     emits = ("email", "phone", "url", "domain", "ip_address")
     patterns = (
         Pattern(
@@ -72,7 +75,7 @@ class Selectors(RegexScanner):
             rb"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,6}\.[A-Za-z]{2,24}\b",
             max_len=520,
             prefilter=rb"@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,6}\.[A-Za-z]{2,24}\b",
-            reach=0,  # check_email reads the match alone
+            reach=150,  # check_email reads the match, and the URL it may sit in (see _IN_USERINFO)
         ),
         Pattern(
             "phone",
@@ -101,6 +104,8 @@ class Selectors(RegexScanner):
     )
 
     def check_email(self, hit: Hit) -> Iterator[Artefact]:
+        if hit.before[-1:] in (b":", b"/") and _IN_USERINFO.search(hit.before[-150:]):
+            return  # ftp://user@host, https://user:password@host: a log-in (credentials), not a mailbox
         s = text(hit)
         local, _, domain = s.rpartition("@")
         local = local.lstrip(".")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.plugins.conftest import values
+import pytest
+
+from tests.plugins.conftest import ENGINES, values
 
 TOKENS = {
     "telegram_bot_token": "4427152004:AAiJD24dil0oUhsNY0dRnXnMja4LUsA8aij",
@@ -69,3 +71,34 @@ def test_vendor_tokens_in_utf16(scan) -> None:
         ("google_api_key", TOKENS["google_api_key"], "utf-16le"),
         ("gitlab_token", TOKENS["gitlab_token"], "utf-16le"),
     }
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_passwords_written_into_urls(scan, engine: str) -> None:
+    data = (b"get https://user:pa55word@example.com/path then ftp://admin:S3cret!@192.168.1.10/pub\n"
+            b"DATABASE_URL=postgresql://app_user:p%40ss:w0rd@db.internal.example.co.uk:5432/prod\n")
+    arts = [a for a in scan(data, engine=engine) if a.type == "credential"]
+    assert [a.value for a in arts] == [
+        "https://user:pa55word@example.com",
+        "ftp://admin:S3cret!@192.168.1.10",
+        "postgresql://app_user:p%40ss:w0rd@db.internal.example.co.uk",
+    ]
+    assert arts[0].offset == data.index(b"https://") and arts[0].raw == "https://user:pa55word@example.com"
+    assert arts[2].extra == {"kind": "url_userinfo", "username": "app_user", "password": "p@ss:w0rd",
+                             "host": "db.internal.example.co.uk", "scheme": "postgresql"}
+
+
+def test_url_userinfo_near_misses(scan) -> None:
+    data = (b"masked https://bob:****@example.com/ and https://bob:xxxx@example.com/\n"
+            b"templates mysql://root:${DB_PASSWORD}@localhost/db redis://:{{ pw }}@cache.example.com\n"
+            b"no password https://bob@example.com/ or https://bob:@example.com/\n"
+            b"unknown scheme zz://a:b@example.com, no host https://bob:pw@nohost/, "
+            b"bad TLD https://bob:pw@example.invalidtld/\n")
+    assert values(scan(data), "credential") == []
+
+
+def test_url_userinfo_in_utf16(scan) -> None:
+    data = "conn = smb://CORP;jdoe:Winter2024!@fileserver.example.org/share\n".encode("utf-16-le")
+    arts = [a for a in scan(data) if a.type == "credential"]
+    assert [(a.value, a.encoding) for a in arts] == [
+        ("smb://CORP;jdoe:Winter2024!@fileserver.example.org", "utf-16le")]

@@ -61,3 +61,10 @@ def test_ofcom_drama_numbers_are_reported_and_marked(scan) -> None:
     assert phones["+447700900123"] == {"region": "GB", "fictional": "Ofcom drama range"}
     assert phones["+441632960001"]["fictional"] == phones["+442079460018"]["fictional"] == "Ofcom drama range"
     assert phones["+447912345678"] == {"region": "GB"}
+
+
+def test_a_urls_user_name_or_password_is_no_email_address(scan) -> None:
+    data = (b"https://user:pa55word@example.com/x ftp://anonymous@ftp.example.com/ "
+            b"postgresql://u:p%40ss:w0rd@db.example.co.uk/ "
+            b"but mailto:jo@example.org, key:bo@example.net and <ann@example.com>\n")
+    assert values(scan(data), "email") == ["jo@example.org", "bo@example.net", "ann@example.com"]
