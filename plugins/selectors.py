@@ -36,6 +36,7 @@ def _gb_max_national() -> int:
 
 
 _GB_MAX_NATIONAL = _gb_max_national()
+_NOT_DIGITS = bytes(b for b in range(256) if not 0x30 <= b <= 0x39)
 #: what comes before the "local part" of an address that is really a URL's
 #: user name or password: "scheme://" or "scheme://user:" (the password may hold ":")
 _IN_USERINFO = re.compile(rb"[A-Za-z0-9+.-]://(?:[^\s/?#@\"'<>]{0,128}:)?$")
@@ -104,27 +105,32 @@ class Selectors(RegexScanner):
     )
 
     def check_email(self, hit: Hit) -> Iterator[Artefact]:
-        if hit.before[-1:] in (b":", b"/") and _IN_USERINFO.search(hit.before[-150:]):
+        data, start = hit.data, hit.start
+        if start and data[start - 1] in b":/" and _IN_USERINFO.search(data[max(0, start - 150) : start]):
             return  # ftp://user@host, https://user:password@host: a log-in (credentials), not a mailbox
-        s = text(hit)
+        s = data[start : hit.end].decode("latin-1")
         local, _, domain = s.rpartition("@")
         local = local.lstrip(".")
         if not local or local.endswith(".") or ".." in local or ".." in domain:
             return
-        dom = domain_ok(domain.lower(), False)
-        if dom is None or dom != domain.lower():
+        low = domain.lower()
+        if domain_ok(low, False) != low:
             return
+        dom = low
         start = hit.end - len(local) - 1 - len(domain)
         yield artefact(hit, "email", f"{local}@{dom}".lower(), start=start)
 
     def check_phone(self, hit: Hit) -> Iterator[Artefact]:
-        s = text(hit)
-        before = hit.before[-2:]
+        data, start, end = hit.data, hit.start, hit.end
+        before = data[max(0, start - 2) : start]
         if before[-1:].isdigit() or (len(before) == 2 and before[:1].isdigit() and before[1:] in b".-"):
             return  # tail of a longer number
-        if hit.after[:1] in (b"-", b".") and hit.after[1:2].isdigit():
+        after = data[end : end + 2]
+        if after[:1] in (b"-", b".") and after[1:2].isdigit():
             return
-        digits = "".join(filter(str.isdigit, s))
+        match = data[start:end]
+        s = match.decode("latin-1")
+        digits = match.translate(None, _NOT_DIGITS).decode("ascii")
         if not 9 <= len(digits) <= 15:
             return
         if s[0] != "+" and not digits.startswith("00") and len(digits) - 1 > _GB_MAX_NATIONAL:

@@ -230,8 +230,9 @@ def test_context_matches_its_rule_on_hostile_bytes() -> None:
     from triage.plugins.matcher import _context
 
     rnd = random.Random(7)
-    alphabets = [b"a\n\\\x00\xffZ 1", b"aZ 1", bytes(range(256))]
-    for _ in range(3000):
+    # line breaks alone are the excerpt's quick path: many of them, and a few
+    alphabets = [b"a\n\\\x00\xffZ 1", b"aZ 1", bytes(range(256)), b"aZ 1\n\n\n", b"aZ 1 aZ 1 aZ 1\n"]
+    for _ in range(5000):
         alpha = rnd.choice(alphabets)
         data = bytes(rnd.choice(alpha) for _ in range(rnd.randrange(0, 700)))
         start = rnd.randrange(0, len(data) + 1)

@@ -132,6 +132,9 @@ def _cut_side(full: str, tail: bool) -> str:
     return full[cut:] if tail else full[:cut]
 
 
+_LF, _LF_ESC = "\n", "\\x0a"
+
+
 def _context(data: bytes, start: int, end: int) -> str:
     """``before[match]after``, escaped, at most CONTEXT_CHARS each side (the match at most 256 bytes).
 
@@ -150,6 +153,14 @@ def _context(data: bytes, start: int, end: int) -> str:
     found = find_escapes(region)
     if not found:  # every side is at most CONTEXT_CHARS characters already
         return f"{text[:a]}[{text[a:b]}]{text[b:]}"
+    if found.count(10) == len(found):  # line breaks alone (text, logs: the usual case)
+        before = text[:a].replace(_LF, _LF_ESC)
+        after = text[b:].replace(_LF, _LF_ESC)
+        if len(before) > CONTEXT_CHARS:
+            before = _cut_side(before, True)
+        if len(after) > CONTEXT_CHARS:
+            after = _cut_side(after, False)
+        return f"{before}[{text[a:b].replace(_LF, _LF_ESC)}]{after}"
     before = _cut_side(escape_decoded(text[:a], found), True)
     after = _cut_side(escape_decoded(text[b:], found), False)
     return f"{before}[{escape_decoded(text[a:b], found)}]{after}"
