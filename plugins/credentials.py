@@ -39,7 +39,7 @@ _SCHEME = re.compile(rb"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{1,15})$")
 _USERINFO_SCHEMES = frozenset(
     "http https ftp ftps sftp ssh scp smb cifs rtsp rtmp mysql mariadb postgres postgresql mongodb mongodb+srv "
     "redis rediss amqp amqps mqtt ldap ldaps imap imaps pop3 pop3s smtp smtps git svn telnet vnc rdp socks4 socks5 "
-    "mssql sqlserver oracle jdbc:mysql jdbc:postgresql webdav dav".split()
+    "mssql sqlserver oracle webdav dav".split()  # jdbc:mysql://... reads back as mysql
 )
 #: passwords that are placeholders, not secrets: masks and template variables
 _PLACEHOLDER = re.compile(r"^(?:\*+|x+|X+|•+)$|\$\{|\{\{|%\(|^%s$|^<|^\[")
@@ -119,9 +119,9 @@ class Credentials(RegexScanner):
 
     def check_url_userinfo(self, hit: Hit) -> Iterator[Artefact]:
         m = _SCHEME.search(hit.before[-17:])
-        if m is None or m.group(1).decode("ascii").lower() not in _USERINFO_SCHEMES:
+        scheme = m.group(1).decode("ascii").lower() if m is not None else ""
+        if scheme not in _USERINFO_SCHEMES:
             return
-        scheme = m.group(1).decode("ascii").lower()
         s = text(hit)[3:]
         userinfo, _, host = s.rpartition("@")
         user, _, pw = userinfo.partition(":")
@@ -130,7 +130,7 @@ class Credentials(RegexScanner):
             return
         if not (domain_ok(host, False) == host or _ipv4(host) or host == "localhost"):
             return
-        start = hit.start - len(m.group(1))
+        start = hit.start - len(scheme)
         yield artefact(hit, "credential", f"{scheme}://{user}:{pw}@{host}", start=start,
                        end=hit.start + 3 + len(userinfo) + 1 + len(host), confidence=0.8,
                        extra={"kind": "url_userinfo", "username": unquote(user), "password": unquote(pw),

@@ -26,10 +26,12 @@ _EXT_LIKE = frozenset(
     "py sh md rs pl so cc cs ps ai zip mov ml ts am pm app java rb go lu sv cx sc mk in do it is at be me no to "
     "us id gz st bz ms mp pk".split()
 )
-#: the longest GB national significant number (libphonenumber's metadata): a
-#: number written 0... in the default region with more digits after the 0 is
-#: not a phone number
 def _gb_max_national() -> int:
+    """The longest GB national significant number (libphonenumber's metadata).
+
+    A number written 0... in the default region with more digits after the 0
+    is not a phone number.
+    """
     meta = phonenumbers.PhoneMetadata.metadata_for_region("GB")
     desc = meta.general_desc if meta is not None else None
     return max(desc.possible_length) if desc is not None and desc.possible_length else 10

@@ -168,7 +168,7 @@ class ScanEngine:
         wanted: list[FileParser] = []
         akind: str | None = None
         total = 0
-        parsed = False  # a parser or archive added artefacts beside the matcher's
+        parsed = False  # a parser added artefacts beside the matcher's (then they need aggregating)
 
         def start_streams(md5: str = "") -> None:
             nonlocal yara_stream, match_stream
