@@ -52,14 +52,15 @@ def test_ipv4(scan) -> None:
     assert arts[1].extra["private"] is True
 
 
-def test_ofcom_drama_numbers_are_reported_and_marked(scan) -> None:
-    # libphonenumber calls 07700 900xxx and 01632 960xxx invalid, unlike Ofcom's other drama ranges
-    data = (b"call +44 7700 900123 or 01632 960001 or 020 7946 0018 or 07912 345678; "
-            b"not 07700 90012 or 01632 96000 or 07700 9001234\n")
+def test_ofcom_drama_numbers_are_marked_and_libphonenumber_judges_validity(scan) -> None:
+    # drama ranges libphonenumber accepts are reported, marked fictional; the two it rejects
+    # (07700 900xxx, 01632 960xxx) are not: the specification names it as the judge
+    data = (b"call +44 7700 900123 or 01632 960001 or 020 7946 0018 or 0113 496 0999 or 07912 345678; "
+            b"not 020 7946 001 or 07700 9001234\n")
     phones = {a.value: a.extra for a in scan(data) if a.type == "phone"}
-    assert sorted(phones) == ["+441632960001", "+442079460018", "+447700900123", "+447912345678"]
-    assert phones["+447700900123"] == {"region": "GB", "fictional": "Ofcom drama range"}
-    assert phones["+441632960001"]["fictional"] == phones["+442079460018"]["fictional"] == "Ofcom drama range"
+    assert sorted(phones) == ["+441134960999", "+442079460018", "+447912345678"]
+    assert phones["+442079460018"] == {"region": "GB", "fictional": "Ofcom drama range"}
+    assert phones["+441134960999"]["fictional"] == "Ofcom drama range"
     assert phones["+447912345678"] == {"region": "GB"}
 
 
