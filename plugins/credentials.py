@@ -16,7 +16,7 @@ from triage.plugins.api import Hit, Pattern
 from triage.plugins.hookspecs import hookimpl
 from triage.records import Artefact
 from triage_plugins._common import RegexScanner, artefact, text
-from triage_plugins.selectors import domain_ok
+from triage_plugins.selectors import _ipv4_ok, domain_ok
 
 _TOKEN_CHAR = re.compile(rb"[A-Za-z0-9_-]")
 _STOP_USERS = frozenset(
@@ -128,7 +128,7 @@ class Credentials(RegexScanner):
         host = host.rstrip(".-").lower()
         if not user or not pw or _PLACEHOLDER.search(pw):
             return
-        if not (domain_ok(host, False) == host or _ipv4(host) or host == "localhost"):
+        if not (domain_ok(host, False) == host or _ipv4_ok(host) or host == "localhost"):
             return
         start = hit.start - len(scheme)
         yield artefact(hit, "credential", f"{scheme}://{user}:{pw}@{host}", start=start,
@@ -170,11 +170,6 @@ _TOKENS: dict[str, tuple[str, float, bool]] = {
     "pypi": ("pypi_token", 0.9, False),
     "shopify": ("shopify_token", 0.9, False),
 }
-
-
-def _ipv4(host: str) -> bool:
-    parts = host.split(".")
-    return len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts)
 
 
 @hookimpl
