@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import itertools
 import lzma
+import re
 import tarfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -42,8 +45,23 @@ TAR_MIMES = {"application/x-tar"}
 SEVEN_ZIP_MIMES = {"application/x-7z-compressed"}
 
 
-def archive_kind(mime: str | None, head: bytes) -> str | None:
-    """Which expander applies, from libmagic's MIME type and the first bytes."""
+MAIL_MIMES = {"message/rfc822", "application/mbox", "message/news"}
+MAIL_EXTENSIONS = (".eml", ".mbox", ".mbx", ".mbs")
+#: the name of the member that holds a document's extracted text (a PDF's
+#: pages, a Word document's paragraphs): never expanded again
+TEXT_MEMBER = "(text)"
+_HEADER_LINE = re.compile(rb"(?m)^[A-Za-z][A-Za-z0-9-]{1,40}:[ \t]")
+
+
+def archive_kind(mime: str | None, head: bytes, name: str | None = None) -> str | None:
+    """Which expander applies, from libmagic's MIME type, the first bytes and the name.
+
+    ``zip`` also covers OOXML and ODF documents (their text member is added
+    by the ZIP expander when the parts are there); ``pdf`` and ``mail`` add
+    derived members (the page text; decoded MIME parts).
+    """
+    if name == TEXT_MEMBER:
+        return None  # derived text is scanned, never expanded again
     if head.startswith(b"PK\x03\x04") or mime in ZIP_MIMES or (mime or "").startswith(
         ("application/vnd.openxmlformats", "application/vnd.oasis.opendocument")
     ):
@@ -58,7 +76,29 @@ def archive_kind(mime: str | None, head: bytes) -> str | None:
         return "7z"
     if len(head) > 262 and head[257:262] == b"ustar":
         return "tar"
+    if mime == "application/pdf" or head.startswith(b"%PDF-"):
+        return "pdf"
+    if _looks_like_mail(mime, head, name):
+        return "mail"
     return None
+
+
+def _looks_like_mail(mime: str | None, head: bytes, name: str | None) -> bool:
+    """An RFC 822 message or an mbox: libmagic says so, or the head does.
+
+    libmagic calls an mbox whose first message has no header it knows at the
+    start ``text/plain``, and an .eml without Received/Return-Path first may be
+    ``text/plain`` too: a ``From `` envelope line followed by header lines, or
+    a mail extension with a header block, is enough.
+    """
+    if mime in MAIL_MIMES:
+        return True
+    if mime is not None and not mime.startswith("text/"):
+        return False
+    headers = len(_HEADER_LINE.findall(head[:4096]))
+    if head.startswith(b"From ") and headers >= 2:
+        return True
+    return bool(name and name.lower().endswith(MAIL_EXTENSIONS) and _HEADER_LINE.match(head) and headers >= 2)
 
 
 class _Budget:
@@ -92,12 +132,17 @@ def _member_entry(parent: Entry, name: str, size: int, mtime: float | None) -> E
 
 def _stream(fh: IO[bytes], budget: _Budget, errors: list[ScanError], where: str,
             compressed: int | None) -> Iterator[bytes]:
+    return _bounded(iter(partial(fh.read, CHUNK_BYTES), b""), budget, errors, where, compressed)
+
+
+def _bounded(chunks: Iterable[bytes], budget: _Budget, errors: list[ScanError], where: str,
+             compressed: int | None) -> Iterator[bytes]:
+    """One member's bytes, cut at the member, archive and ratio limits (each cut recorded)."""
     produced = 0
     lim = budget.limits
-    while True:
-        chunk = fh.read(CHUNK_BYTES)
+    for chunk in chunks:
         if not chunk:
-            return
+            continue
         produced += len(chunk)
         budget.total += len(chunk)
         if produced > lim.max_member_bytes:
@@ -110,6 +155,27 @@ def _stream(fh: IO[bytes], budget: _Budget, errors: list[ScanError], where: str,
             errors.append(ScanError("limit", f"compression ratio above {lim.max_ratio}; member truncated", where))
             return
         yield chunk
+
+
+def _peek(chunks: Iterator[bytes]) -> Iterator[bytes] | None:
+    """The same chunks with the first non-empty one read ahead; None when there is none.
+
+    A derived member (a document's text) is only recorded when it has content.
+    """
+    for chunk in chunks:
+        if chunk:
+            return itertools.chain((chunk,), chunks)
+    return None
+
+
+def _admit(budget: _Budget, errors: list[ScanError], parent: Entry) -> bool:
+    """Count one more member; False (and the limit recorded) once there are too many."""
+    budget.members += 1
+    if budget.members > budget.limits.max_members:
+        errors.append(ScanError("limit", f"more than {budget.limits.max_members} members; rest skipped",
+                                parent.path))
+        return False
+    return True
 
 
 def iter_members(
@@ -129,6 +195,14 @@ def iter_members(
             yield from _tar_members(path, parent, budget, errors)
         elif kind == "7z":
             yield from _7z_members(path, parent, budget, errors)
+        elif kind == "pdf":
+            from triage.scan.pdf_text import pdf_text_member
+
+            yield from pdf_text_member(path, parent, budget, errors)
+        elif kind == "mail":
+            from triage.scan.mime_parts import mail_part_members
+
+            yield from mail_part_members(path, parent, budget, errors)
     except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, lzma.LZMAError, ValueError, RuntimeError,
             NotImplementedError) as exc:
         errors.append(ScanError("archive", f"{kind}: {type(exc).__name__}: {exc}", parent.path))
@@ -162,6 +236,10 @@ def _zip_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanEr
                 continue
             with fh:
                 yield entry, _stream(fh, budget, errors, entry.path, info.compress_size)
+        # a Word, Excel, PowerPoint or OpenDocument file: its text, runs joined
+        from triage.scan.office_text import office_text_member
+
+        yield from office_text_member(zf, parent, budget, errors)
 
 
 def _compressed_member(path: Path, kind: str, parent: Entry, budget: _Budget, errors: list[ScanError]

@@ -327,7 +327,7 @@ class ScanEngine:
                     wanted.append(parser)
             except Exception as exc:
                 log.debug("%s.wants raised %s", parser.name, exc)
-        akind = archive_kind(mime, prefix) if self.options.archives else None
+        akind = archive_kind(mime, prefix, entry.name) if self.options.archives else None
         return wanted, akind
 
     @staticmethod
