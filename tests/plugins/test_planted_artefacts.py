@@ -2,8 +2,9 @@
 
 The image (fixtures/images/artefacts.*, built by fixtures/build.sh from
 fixtures/tools/plant_artefacts.py) holds valid artefacts in live files, a
-deleted file, a ZIP member, a gzip stream, UTF-16LE text, free clusters and
-the unpartitioned gap, with near-miss decoys beside them.
+deleted file, a ZIP member, a gzip stream, UTF-16LE text, free clusters,
+the unpartitioned gap, PDF page text, decoded e-mail parts and numbers split
+across Word runs, with near-miss decoys beside them.
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ def test_every_planted_artefact_is_found_in_its_location(scanned: Path) -> None:
             "utf16": lambda r: r["encoding"] == "utf-16le",
             "unallocated": lambda r: r["file_id"] is None,
             "gap": lambda r: r["file_id"] is None,
+            # derived members: a PDF's page text, a decoded MIME part (or a member of one), a Word file's text
+            "pdf": lambda r: r["f_parent"] is not None and r["f_path"].endswith(".pdf!/(text)"),
+            "mail": lambda r: r["f_parent"] is not None and (".eml!/message-" in r["f_path"]
+                                                             or ".mbox!/message-" in r["f_path"]),
+            "docx_runs": lambda r: r["f_parent"] is not None and r["f_path"].endswith(".docx!/(text)"),
         }[p["location"]]
         if not any(where(h) for h in hits):
             missing.append(f"{p['type']} {p['value']} ({p['location']}; found elsewhere: {len(hits)})")
