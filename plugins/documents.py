@@ -118,7 +118,11 @@ class DocumentParser:
         if head.startswith(b"PK\x03\x04"):
             yield self._zip(path, entry)
         elif head.startswith(b"%PDF") or b"%PDF-" in first:  # some writers put junk before the header
-            yield self._pdf(path, entry)
+            from triage.scan.pdf_text import quiet_pypdf
+
+            with quiet_pypdf():  # pypdf's complaints about a damaged file are noise on the examiner's terminal
+                meta = self._pdf(path, entry)
+            yield meta
         elif head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
             yield self._ole(path, entry)
         else:

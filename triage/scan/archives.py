@@ -76,7 +76,8 @@ def archive_kind(mime: str | None, head: bytes, name: str | None = None) -> str 
         return "7z"
     if len(head) > 262 and head[257:262] == b"ustar":
         return "tar"
-    if mime == "application/pdf" or head.startswith(b"%PDF-"):
+    if mime == "application/pdf" or head.startswith(b"%PDF-") or (
+            name and name.lower().endswith(".pdf") and b"%PDF-" in head[:1024]):  # junk before the header
         return "pdf"
     if _looks_like_mail(mime, head, name):
         return "mail"
