@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.plugins.conftest import values
+from tests.plugins.conftest import ENGINES, values
 from triage_plugins._codecs import b58check_encode, segwit_decode
 from triage_plugins._keccak import keccak256
 from triage_plugins.crypto import eip55_encode, eip55_ok
@@ -110,6 +110,29 @@ def test_bip39_one_word_per_line_and_near_miss(scan) -> None:
 def test_bip39_inside_prose(scan) -> None:
     text = "they said the words were " + BIP39_VECTORS[4] + " then left quickly\n"
     assert values(scan(text.encode()), "bip39_mnemonic") == [BIP39_VECTORS[4]]
+
+
+def _numbered(words: list[str], style: str) -> str:
+    return {
+        "lines": "\n".join(f"{i}. {w}" for i, w in enumerate(words, 1)),
+        "padded": "\r\n".join(f"{i:02d}.{w}" for i, w in enumerate(words, 1)),
+        "paren": " ".join(f"{i}) {w}" for i, w in enumerate(words, 1)),
+        "json": "[" + ", ".join(f'"{w}"' for w in words) + "]",
+        "hyphens": "-".join(words),
+        "bars": " | ".join(words),
+    }[style]
+
+
+@pytest.mark.parametrize("style", ["lines", "padded", "paren", "json", "hyphens", "bars"])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_bip39_numbered_and_listed(scan, style: str, engine: str) -> None:
+    """Seeds as wallets show them and people copy them: numbered, or as a list; near misses still refused."""
+    for seed in (BIP39_VECTORS[1], BIP39_VECTORS[6]):
+        text = f"My recovery phrase:\n{_numbered(seed.split(), style)}\nkeep safe\n"
+        assert values(scan(text.encode(), engine=engine), "bip39_mnemonic") == [seed]
+        assert values(scan(text.encode("utf-16-le"), engine=engine), "bip39_mnemonic") == [seed]
+    bad = BIP39_VECTORS[1].split()[:-1] + ["year"]  # checksum fails
+    assert values(scan(f"phrase:\n{_numbered(bad, style)}\n".encode(), engine=engine), "bip39_mnemonic") == []
 
 
 def test_private_keys(scan) -> None:
