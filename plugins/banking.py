@@ -2,12 +2,15 @@
 
 UK account numbers carry no public checksum (VocaLink's modulus tables are
 licensed and not shipped), so a pair is only reported with a key word
-("sort code", "account", "a/c"...) nearby: a bare six-then-eight digit pair
-is far more often a date and a reference.
+("sort code", "sort", "s/c"...) before it on its line, or in a table whose
+header row names the two columns (a CSV or TSV export of payees or mule
+accounts): a bare six-then-eight digit pair is far more often a date and a
+reference.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterator
 
@@ -28,10 +31,54 @@ _ACCT_SC = rb"\b\d{8}\b[^0-9]{1,48}\b" + _SC + rb"\b"
 #: two Python regex passes that almost never found a pair; the pairs fire a
 #: hundred times less. Hyperscan itself gets about 5% slower.
 _PAIR_TRIGGER = _SC_ACCT + rb"|" + _ACCT_SC
-_KEY_SORT = re.compile(rb"sort[ _-]?code|\bs/c\b|\bsc\b|sortcode", re.I)
+_KEY_SORT = re.compile(rb"\bsort(?:[ _-]?code)?\b|\bs/c\b|\bsc\b", re.I)
 _KEY_ACCT = re.compile(rb"\bacc(?:oun)?t?\b|\baccount\b|\ba/c\b|\bacct\b|account\s*(?:no|number|num)", re.I)
 _SORT_CODE = re.compile(r"^(\d\d)([- ]?)(\d\d)\2(\d\d)$")
 _EIGHT = re.compile(rb"^[^0-9]{1,48}\b\d{8}\b")
+#: a header cell naming the sort-code column, or the account-number one
+_COL_SORT = re.compile(r"^\W*(?:(?:bank\W*|branch\W*)?sort\W*(?:code|no|number)?|s/?c)\W*$", re.I)
+_COL_ACCT = re.compile(r"^\W*(?:(?:bank\W*)?(?:account|acc|acct|a/c)\W*(?:no|num|number|#)?)\W*$", re.I)
+_DELIMITERS = (",", "\t", ";", "|")
+_HEAD_LINES = 20
+
+
+def _row_fields(line: str, delim: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delim))
+    except (csv.Error, StopIteration):
+        return []
+
+
+def _named_columns(hit: Hit, sc_raw: str, acct: str, first: int, last: int) -> bool:
+    """True when the pair sits in a table row under header cells naming both columns.
+
+    The row (the line holding ``data[first:last]``) is split as CSV with
+    each usual delimiter; the sort code and the account number must each
+    be a whole cell, and a line near the top of the stream (``hit.head``)
+    must name those two columns: "Sort Code" over the one, "Account
+    Number" over the other.
+    """
+    data = hit.data
+    ls = max(data.rfind(b"\n", 0, first), data.rfind(b"\r", 0, first))
+    if ls < 0 or not hit.head:
+        return False  # the row's start is not in view
+    ends = [i for i in (data.find(b"\n", last), data.find(b"\r", last)) if i >= 0]
+    if not ends:
+        return False
+    row = data[ls + 1 : min(ends)].decode("latin-1")
+    head = hit.head.decode("latin-1").splitlines()[:_HEAD_LINES]
+    for delim in _DELIMITERS:
+        if delim not in row:
+            continue
+        cells = [c.strip() for c in _row_fields(row, delim)]
+        if sc_raw not in cells or acct not in cells:
+            continue
+        i_sc, i_acct = cells.index(sc_raw), cells.index(acct)
+        for line in head:
+            names = _row_fields(line, delim)
+            if len(names) > max(i_sc, i_acct) and _COL_SORT.match(names[i_sc]) and _COL_ACCT.match(names[i_acct]):
+                return True
+    return False
 
 
 def iban_ok(candidate: str) -> str | None:
@@ -44,7 +91,7 @@ def iban_ok(candidate: str) -> str | None:
 
 class Banking(RegexScanner):
     name = "banking"
-    version = "1.0.0"
+    version = "1.1.0"
     emits = ("iban", "uk_bank_account")
     patterns = (
         Pattern("iban", rb"\b[A-Z]{2}\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)\b", max_len=48,
@@ -76,11 +123,14 @@ class Banking(RegexScanner):
         # digits of a NINO
         lead = hit.data[max(0, min(sc_start, acct_start) - 48) : sc_start]
         lead = lead[max(lead.rfind(b"\n"), lead.rfind(b"\r")) + 1 :]  # same line as the sort code
-        if not _KEY_SORT.search(lead):
-            return
-        has_acct = bool(_KEY_ACCT.search(hit.data[max(0, hit.start - 48) : hit.end]))
         start = min(sc_start, acct_start)
         end = max(sc_start + len(sc_raw), acct_start + 8)
+        if _KEY_SORT.search(lead):
+            has_acct = bool(_KEY_ACCT.search(hit.data[max(0, hit.start - 48) : hit.end]))
+        elif _named_columns(hit, sc_raw, acct, start, end):
+            has_acct = True
+        else:
+            return
         yield artefact(
             hit,
             "uk_bank_account",

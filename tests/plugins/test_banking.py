@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum import iban
 
-from tests.plugins.conftest import values
+from tests.plugins.conftest import ENGINES, values
 
 PUBLISHED = ["GB82WEST12345698765432", "DE89370400440532013000", "GB29NWBK60161331926819",
              "FR1420041010050500013M02606", "NL91ABNA0417164300", "ES9121000418450200051332", "BE71096123456769"]
@@ -43,3 +47,37 @@ def test_uk_account_with_key_words(scan) -> None:
     assert [a.value for a in arts] == ["404784-71234568", "200000-70872490"]
     assert arts[0].extra == {"sort_code": "40-47-84", "account_number": "71234568"}
     assert arts[0].offset == data.index(b"40-47-84")
+
+
+def test_uk_account_after_bare_sort_key_word(scan) -> None:
+    data = b"Account: 55779911, Sort: 20-00-00\nsorted 20-01-24 batch 12345678\n"
+    assert values(scan(data), "uk_bank_account") == ["200000-55779911"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("delim", [",", "\t", ";", "|"])
+def test_uk_accounts_in_a_table_under_named_columns(scan, engine: str, delim: str) -> None:
+    """A payee or mule-account export: the header row names the columns, the rows hold bare pairs."""
+    rows = [["Payee", "Sort Code", "Account Number", "Amount"],
+            ["Smith, J", "20-00-00", "55779911", "100.00"],
+            ["K Jones", "404784", "71234568", "2,500.00"]]
+    out = io.StringIO()
+    csv.writer(out, delimiter=delim, lineterminator="\r\n").writerows(rows)
+    text = "Exported 2024-03-01\r\n" + out.getvalue()
+    want = ["200000-55779911", "404784-71234568"]
+    assert values(scan(text.encode(), engine=engine), "uk_bank_account") == want
+    assert values(scan(text.encode("utf-16-le"), engine=engine), "uk_bank_account") == want
+    if delim != ",":
+        return
+    # a long table, streamed: the header is far behind the last rows (the engine keeps it for them)
+    body = text + "".join(f"Payee {i}{delim}11-22-33{delim}{10000000 + i}{delim}1.00\r\n" for i in range(12000))
+    got = values(scan(body.encode(), engine=engine, chunk=65536), "uk_bank_account")
+    assert len(got) == 12002 and got[-1] == "112233-10011999"
+
+
+def test_uk_account_table_near_misses(scan) -> None:
+    # the header names other columns; a pair's cells under the wrong names; a pair inside one cell
+    data = (b"Date,Ref,Amount\n20-00-00,55779911,1.00\n"
+            b"Account Number,Sort Code\n20-00-00,55779911\n"
+            b"Payee,Sort Code,Account Number\nx,note 20-00-00 55779911,\n")
+    assert values(scan(data), "uk_bank_account") == []

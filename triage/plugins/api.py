@@ -21,6 +21,8 @@ from triage.records import Artefact, Entry
 
 #: Bytes of context the engine gives a validator on each side of a match.
 HIT_CONTEXT_BYTES = 256
+#: how much of a stream's start every Hit carries (see Hit.head)
+HEAD_BYTES = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,11 @@ class Hit:
     end: int
     offset: int
     encoding: str  # "ascii" or "utf-16le"
+    #: the first bytes of the stream (up to HEAD_BYTES; of the decoded text,
+    #: for UTF-16LE): where a table's header row names its columns, for a
+    #: validator that judges a row by its column (a sort code under "Sort
+    #: Code"). A validator that reads it must not promise a ``reach``.
+    head: bytes = b""
 
     @property
     def match(self) -> bytes:

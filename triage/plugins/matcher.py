@@ -60,7 +60,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from triage.plugins.api import HIT_CONTEXT_BYTES, ContentScanner, Hit, Pattern
+from triage.plugins.api import HEAD_BYTES, HIT_CONTEXT_BYTES, ContentScanner, Hit, Pattern
 from triage.plugins.hscache import compile_db
 from triage.records import Artefact, ScanError
 from triage.text import escape_decoded, find_escapes
@@ -511,6 +511,8 @@ class _Lane:
         self.z_ctx: list = []
         self.z_pos = 0  # bytes fed to the detector stream
         self.z_trail = 0  # NULs (at most 2 counted) at the end of the lane so far
+        #: the lane's first bytes, kept when trimming first cuts them (Hit.head)
+        self.head = b""
 
     def _open(self) -> None:
         m = self.m
@@ -795,6 +797,8 @@ class _Lane:
         keep_from = min(keep_from, self.owner._lane_keep_from(self))
         cut = keep_from - self.base
         if cut > 0:
+            if self.base == 0:  # the lane's start leaves the buffer: keep what Hit.head needs
+                self.head = bytes(self.buf[1 : HEAD_BYTES + 1])
             if type(self.buf) is bytes:
                 self.buf = bytearray(self.buf[cut:])
             else:
@@ -813,6 +817,8 @@ class _Lane:
         arts = owner.artefacts
         more = owner._more
         memo = self.memo
+        # after the leading newline (lane position 0)
+        head = self.head if base else bytes(buf[1 : HEAD_BYTES + 1])
         for pid, s, e in candidates:
             pattern_id, validate, sidx, emits, sname, sversion, reach = vinfo[pid]
             wlo = max(base, s - HIT_CONTEXT_BYTES)
@@ -832,7 +838,7 @@ class _Lane:
                     continue
             offset = to_offset(s)
             try:
-                found = list(validate(Hit(pattern_id, data, start, end, offset, enc)))
+                found = list(validate(Hit(pattern_id, data, start, end, offset, enc, head)))
             except Exception as exc:  # noqa: BLE001 - a broken validator is recorded, not fatal
                 owner._plugin_error(sidx, f"validate() raised {type(exc).__name__}: {exc}", offset)
                 continue
