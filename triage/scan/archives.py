@@ -96,10 +96,11 @@ def _looks_like_mail(mime: str | None, head: bytes, name: str | None) -> bool:
         return True
     if mime is not None and not mime.startswith("text/"):
         return False
-    headers = len(_HEADER_LINE.findall(head[:4096]))
-    if head.startswith(b"From ") and headers >= 2:
-        return True
-    return bool(name and name.lower().endswith(MAIL_EXTENSIONS) and _HEADER_LINE.match(head) and headers >= 2)
+    # every text file of a scan comes here: the header count only when it can matter
+    if head.startswith(b"From "):
+        return len(_HEADER_LINE.findall(head[:4096])) >= 2
+    return bool(name and name.lower().endswith(MAIL_EXTENSIONS) and _HEADER_LINE.match(head)
+                and len(_HEADER_LINE.findall(head[:4096])) >= 2)
 
 
 class _Budget:
