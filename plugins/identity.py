@@ -16,10 +16,14 @@ from triage.plugins.api import Hit, Pattern
 from triage.plugins.hookspecs import hookimpl
 from triage.records import Artefact
 from triage_plugins._codecs import icao_check
-from triage_plugins._common import MRZ_LINE, RegexScanner, artefact, text
+from triage_plugins._common import MRZ_FILLERS, RegexScanner, artefact, text
 
 _BAD_NINO_PREFIX = {"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"}
 _MRZ_CHAR = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
+#: between two MRZ lines: a line break as printed, or (a zone stored as one
+#: field, OCR output) one space or nothing
+_BREAK = rb"(?:\r?\n| ?)"
+_WIDTH = {"td1": 30, "td2": 36, "td3": 44}
 
 
 def nino_ok(candidate: str) -> str | None:
@@ -120,7 +124,7 @@ def parse_mrz(lines: list[str]) -> dict[str, str] | None:
 
 class Identity(RegexScanner):
     name = "identity"
-    version = "1.0.0"
+    version = "1.1.0"
     emits = ("uk_nino", "passport_mrz")
     patterns = (
         # the trigger keeps the two letters as one wide class: Hyperscan runs
@@ -128,10 +132,12 @@ class Identity(RegexScanner):
         # slower with the exact prefix classes)
         Pattern("nino", rb"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d\d ?\d\d ?\d\d ?[A-D]\b", max_len=16,
                 prefilter=rb"[A-Z]{2} ?\d\d ?\d\d ?\d\d ?[A-D]\b"),
-        Pattern("td3", rb"[PV][A-Z0-9<][A-Z<]{3}[A-Z0-9<]{39}\r?\n[A-Z0-9<]{44}", max_len=92, prefilter=MRZ_LINE),
-        Pattern("td2", rb"[ACIPV][A-Z0-9<][A-Z<]{3}[A-Z0-9<]{31}\r?\n[A-Z0-9<]{36}", max_len=76, prefilter=MRZ_LINE),
-        Pattern("td1", rb"[ACI][A-Z0-9<][A-Z<]{3}[A-Z0-9<]{25}\r?\n[A-Z0-9<]{30}\r?\n[A-Z0-9<]{30}", max_len=96,
-                prefilter=MRZ_LINE),
+        Pattern("td3", rb"[PV][A-Z0-9<][A-Z<]{3}[A-Z0-9<]{39}" + _BREAK + rb"[A-Z0-9<]{44}", max_len=92,
+                prefilter=MRZ_FILLERS),
+        Pattern("td2", rb"[ACIPV][A-Z0-9<][A-Z<]{3}[A-Z0-9<]{31}" + _BREAK + rb"[A-Z0-9<]{36}", max_len=76,
+                prefilter=MRZ_FILLERS),
+        Pattern("td1", rb"[ACI][A-Z0-9<][A-Z<]{3}[A-Z0-9<]{25}" + _BREAK + rb"[A-Z0-9<]{30}" + _BREAK
+                + rb"[A-Z0-9<]{30}", max_len=96, prefilter=MRZ_FILLERS),
     )
 
     def check_nino(self, hit: Hit) -> Iterator[Artefact]:
@@ -144,7 +150,11 @@ class Identity(RegexScanner):
         after = hit.after[:1]
         if (before and before in _MRZ_CHAR) or (after and after in _MRZ_CHAR):
             return  # part of a longer line: not an MRZ of this format
-        fields = parse_mrz(text(hit).replace("\r", "").split("\n"))
+        if b"<<" not in hit.match:
+            return  # no name separator or filler: the trigger (MRZ_FILLERS) would not see it either
+        flat = re.sub(r"[\r\n ]", "", text(hit))
+        width = _WIDTH[hit.pattern_id]
+        fields = parse_mrz([flat[i : i + width] for i in range(0, len(flat), width)])
         if fields is None:
             return
         yield artefact(hit, "passport_mrz", fields.pop("document_number"), confidence=1.0, extra=fields)

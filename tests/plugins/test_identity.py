@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.plugins.conftest import values
+from tests.plugins.conftest import ENGINES, values
 from triage_plugins.identity import nino_ok
 
 TD3 = b"P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
@@ -56,3 +57,40 @@ def test_any_wrong_check_digit_is_rejected(scan) -> None:
             repl = b"1"
         bad = TD3.replace(line2, line2[:pos] + repl + line2[pos + 1 :])
         assert values(scan(bad + b"\n"), "passport_mrz") == [], pos
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("joint", [b"\r\n", b" ", b""])
+def test_zones_stored_on_one_line(scan, engine: str, joint: bytes) -> None:
+    """A zone kept as one field (a KYC record, OCR output): lines joined by a space or nothing."""
+    data = b"".join(b'{"mrz": "' + z.replace(b"\r\n", b"\n").replace(b"\n", joint) + b'"}\n' for z in (TD3, TD1, TD2))
+    arts = [a for a in scan(data, engine=engine) if a.type == "passport_mrz"]
+    assert [(a.value, a.extra["format"]) for a in arts] == [
+        ("L898902C3", "TD3"), ("D23145890", "TD1"), ("D23145890", "TD2")]
+    assert arts[0].offset == data.index(b"P<UTO")
+    line2 = TD3.split(b"\n")[1]
+    bad = TD3.replace(line2, line2[:9] + b"7" + line2[10:]).replace(b"\n", joint)  # document check digit
+    assert values(scan(b"mrz " + bad + b"\n", engine=engine), "passport_mrz") == []
+
+
+def _cd(field: str) -> str:
+    """ICAO 9303 7-3-1 check digit, written out here (independent of the code under test)."""
+    vals = [int(c) if c.isdigit() else (ord(c) - 55 if c.isalpha() else 0) for c in field]
+    return str(sum(v * (7, 3, 1)[i % 3] for i, v in enumerate(vals)) % 10)
+
+
+def _td3(names: str) -> bytes:
+    doc, dob, exp, pers = "L898902C3", "740812", "320415", "ZE184226B12345"
+    l2 = doc + _cd(doc) + "UTO" + dob + _cd(dob) + "F" + exp + _cd(exp) + pers + _cd(pers)
+    l2 += _cd(l2[0:10] + l2[13:20] + l2[21:43])
+    return ("P<UTO" + names + "\n" + l2).encode()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_zone_without_fillers_is_refused_by_both_engines(scan, engine: str) -> None:
+    """The trigger is the fillers (``<<``): a zone without any is refused alike with or without Hyperscan."""
+    with_sep = _td3("ABCDEFGHIJKLMNOPQRSTUVWXYZ<<CDEFGHIJKLM")
+    without = _td3("ABCDEFGHIJKLMNOPQRSTUVWXYZ<BCDEFGHIJKLM")  # a name field filled to its end
+    assert b"<<" not in without and len(without) == 89
+    assert values(scan(with_sep + b"\n", engine=engine), "passport_mrz") == ["L898902C3"]
+    assert values(scan(without + b"\n", engine=engine), "passport_mrz") == []
