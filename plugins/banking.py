@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from stdnum import iban as _iban
 
@@ -49,6 +50,12 @@ def _row_fields(line: str, delim: str) -> list[str]:
         return []
 
 
+@lru_cache(maxsize=64)
+def _header_rows(head: bytes, delim: str) -> tuple[list[str], ...]:
+    """The first lines of a stream as CSV rows: parsed once for all the rows of a table, not per row."""
+    return tuple(_row_fields(line, delim) for line in head.decode("latin-1").splitlines()[:_HEAD_LINES])
+
+
 def _named_columns(hit: Hit, sc_raw: str, acct: str, first: int, last: int) -> bool:
     """True when the pair sits in a table row under header cells naming both columns.
 
@@ -66,7 +73,6 @@ def _named_columns(hit: Hit, sc_raw: str, acct: str, first: int, last: int) -> b
     if not ends:
         return False
     row = data[ls + 1 : min(ends)].decode("latin-1")
-    head = hit.head.decode("latin-1").splitlines()[:_HEAD_LINES]
     for delim in _DELIMITERS:
         if delim not in row:
             continue
@@ -74,8 +80,7 @@ def _named_columns(hit: Hit, sc_raw: str, acct: str, first: int, last: int) -> b
         if sc_raw not in cells or acct not in cells:
             continue
         i_sc, i_acct = cells.index(sc_raw), cells.index(acct)
-        for line in head:
-            names = _row_fields(line, delim)
+        for names in _header_rows(hit.head, delim):
             if len(names) > max(i_sc, i_acct) and _COL_SORT.match(names[i_sc]) and _COL_ACCT.match(names[i_acct]):
                 return True
     return False

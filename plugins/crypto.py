@@ -204,27 +204,27 @@ def _cannot_hold_seed(hit: Hit) -> bool:
 
 #: Hyperscan's side of the triggers: unbounded separators (its bounded
 #: repeats cost more); every trigger match holds one of these.
-_SEP_ANY = rb"""[ \t\r\n,;"'|-]+[a-z]{3,8}"""
-_NUM_ANY = rb"""[ \t\r\n,;"'|-]+\d{1,2}[.):-]?[ \t]*[a-z]{3,8}"""
+_SEP_HS = rb"""[ \t\r\n,;"'|-]+"""
+_WORDS_HS = rb"[a-z]{3}" + (_SEP_HS + rb"[a-z]{3,8}") * 10 + _SEP_HS + rb"[a-z]{3}"
+_NUM_HS = rb"[a-z]{3}" + (_SEP_HS + rb"\d{1,2}[.):-]?[ \t]*[a-z]{3,8}") * 4
 
 
 class Bip39(RegexScanner):
     """BIP39 seed phrases: 12-24 list words whose checksum holds.
 
     The trigger is any chain of 12 short lower-case words, numbered or not
-    (see ``_SEP``); the validator
-    finds maximal runs of word-list words and reports a run (or its leading
-    or trailing 12..24 words) whose checksum holds. A run belongs to the
-    candidate its first word falls in, so a seed is reported once.
+    (see ``_SEP``); the validator finds maximal runs of word-list words and
+    reports a run (or its leading or trailing 12..24 words) whose checksum
+    holds. A run belongs to the candidate its first word falls in, so a seed
+    is reported once.
     """
 
     name = "bip39"
     version = "1.1.0"
     emits = ("bip39_mnemonic",)
     patterns = (
-        Pattern("words", _TRIGGER, max_len=170,
-                prefilter=rb"[a-z]{3}" + _SEP_ANY * 10 + rb"""[ \t\r\n,;"'|-]+[a-z]{3}"""),
-        Pattern("numbered", _NUM_TRIGGER, max_len=240, prefilter=rb"[a-z]{3}" + _NUM_ANY * 4),
+        Pattern("words", _TRIGGER, max_len=170, prefilter=_WORDS_HS),
+        Pattern("numbered", _NUM_TRIGGER, max_len=240, prefilter=_NUM_HS),
     )
 
     def check_words(self, hit: Hit) -> Iterator[Artefact]:
