@@ -103,21 +103,28 @@ def _looks_like_mail(mime: str | None, head: bytes, name: str | None) -> bool:
                 and len(_HEADER_LINE.findall(head[:4096])) >= 2)
 
 
-class _Budget:
+class Budget:
+    """What one container has expanded so far (members, bytes), against its limits.
+
+    Shared by the expanders of real archives and of derived members
+    (``pdf_text``, ``mime_parts``, ``office_text``), as are ``member_entry``,
+    ``bounded``, ``peek`` and ``admit`` below.
+    """
+
     def __init__(self, limits: ArchiveLimits) -> None:
         self.limits = limits
         self.total = 0
         self.members = 0
 
 
-def _safe_name(name: str) -> str:
+def safe_name(name: str) -> str:
     # member names are hostile: they only ever become part of a recorded path
     name = name.replace("\\", "/").lstrip("/")
     return "/".join(p for p in name.split("/") if p not in ("", ".", "..")) or "(unnamed)"
 
 
-def _member_entry(parent: Entry, name: str, size: int, mtime: float | None) -> Entry:
-    clean = _safe_name(name)
+def member_entry(parent: Entry, name: str, size: int, mtime: float | None) -> Entry:
+    clean = safe_name(name)
     return Entry(
         path=f"{parent.path}!/{clean}",
         name=clean.rsplit("/", 1)[-1],
@@ -132,12 +139,12 @@ def _member_entry(parent: Entry, name: str, size: int, mtime: float | None) -> E
     )
 
 
-def _stream(fh: IO[bytes], budget: _Budget, errors: list[ScanError], where: str,
+def _stream(fh: IO[bytes], budget: Budget, errors: list[ScanError], where: str,
             compressed: int | None) -> Iterator[bytes]:
-    return _bounded(iter(partial(fh.read, CHUNK_BYTES), b""), budget, errors, where, compressed)
+    return bounded(iter(partial(fh.read, CHUNK_BYTES), b""), budget, errors, where, compressed)
 
 
-def _bounded(chunks: Iterable[bytes], budget: _Budget, errors: list[ScanError], where: str,
+def bounded(chunks: Iterable[bytes], budget: Budget, errors: list[ScanError], where: str,
              compressed: int | None) -> Iterator[bytes]:
     """One member's bytes, cut at the member, archive and ratio limits (each cut recorded)."""
     produced = 0
@@ -159,7 +166,7 @@ def _bounded(chunks: Iterable[bytes], budget: _Budget, errors: list[ScanError], 
         yield chunk
 
 
-def _peek(chunks: Iterator[bytes]) -> Iterator[bytes] | None:
+def peek(chunks: Iterator[bytes]) -> Iterator[bytes] | None:
     """The same chunks with the first non-empty one read ahead; None when there is none.
 
     A derived member (a document's text) is only recorded when it has content.
@@ -170,7 +177,7 @@ def _peek(chunks: Iterator[bytes]) -> Iterator[bytes] | None:
     return None
 
 
-def _admit(budget: _Budget, errors: list[ScanError], parent: Entry) -> bool:
+def admit(budget: Budget, errors: list[ScanError], parent: Entry) -> bool:
     """Count one more member; False (and the limit recorded) once there are too many."""
     budget.members += 1
     if budget.members > budget.limits.max_members:
@@ -187,7 +194,7 @@ def iter_members(
     if parent.depth >= limits.max_depth:
         errors.append(ScanError("limit", f"archive nested deeper than {limits.max_depth}; not expanded", parent.path))
         return
-    budget = _Budget(limits)
+    budget = Budget(limits)
     try:
         if kind == "zip":
             yield from _zip_members(path, parent, budget, errors)
@@ -210,7 +217,7 @@ def iter_members(
         errors.append(ScanError("archive", f"{kind}: {type(exc).__name__}: {exc}", parent.path))
 
 
-def _zip_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanError]
+def _zip_members(path: Path, parent: Entry, budget: Budget, errors: list[ScanError]
                  ) -> Iterator[tuple[Entry, Iterator[bytes]]]:
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
@@ -227,7 +234,7 @@ def _zip_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanEr
                 mtime = float(calendar.timegm((*info.date_time, 0, 0, 0)))
             except (ValueError, OverflowError):
                 mtime = None
-            entry = _member_entry(parent, info.filename, info.file_size, mtime)
+            entry = member_entry(parent, info.filename, info.file_size, mtime)
             if info.flag_bits & 0x1:
                 errors.append(ScanError("archive", "encrypted member; not expanded", entry.path))
                 continue
@@ -244,7 +251,7 @@ def _zip_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanEr
         yield from office_text_member(zf, parent, budget, errors)
 
 
-def _compressed_member(path: Path, kind: str, parent: Entry, budget: _Budget, errors: list[ScanError]
+def _compressed_member(path: Path, kind: str, parent: Entry, budget: Budget, errors: list[ScanError]
                        ) -> Iterator[tuple[Entry, Iterator[bytes]]]:
     opener: Any = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}[kind]
     name = parent.name
@@ -256,11 +263,11 @@ def _compressed_member(path: Path, kind: str, parent: Entry, budget: _Budget, er
         name = name + ".out"
     compressed = path.stat().st_size
     with opener(path, "rb") as fh:
-        entry = _member_entry(parent, name, -1, parent.mtime)
+        entry = member_entry(parent, name, -1, parent.mtime)
         yield entry, _stream(fh, budget, errors, entry.path, compressed)
 
 
-def _tar_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanError]
+def _tar_members(path: Path, parent: Entry, budget: Budget, errors: list[ScanError]
                  ) -> Iterator[tuple[Entry, Iterator[bytes]]]:
     with tarfile.open(path, mode="r:") as tf:
         for info in tf:
@@ -271,7 +278,7 @@ def _tar_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanEr
                 errors.append(ScanError("limit", f"more than {budget.limits.max_members} members; rest skipped",
                                         parent.path))
                 return
-            entry = _member_entry(parent, info.name, info.size, float(info.mtime) if info.mtime else None)
+            entry = member_entry(parent, info.name, info.size, float(info.mtime) if info.mtime else None)
             fh = tf.extractfile(info)
             if fh is None:
                 continue
@@ -282,7 +289,7 @@ class _RatioExceeded(Exception):
     """Raised from inside py7zr's write callback to stop a 7z bomb's decompression."""
 
 
-def _7z_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanError]
+def _7z_members(path: Path, parent: Entry, budget: Budget, errors: list[ScanError]
                 ) -> Iterator[tuple[Entry, Iterator[bytes]]]:
     try:
         import py7zr
@@ -353,7 +360,7 @@ def _7z_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanErr
                 errors.append(ScanError("limit", f"more than {budget.limits.max_members} members; rest skipped",
                                         parent.path))
                 return
-            entry = _member_entry(parent, info.filename, info.uncompressed, None)
+            entry = member_entry(parent, info.filename, info.uncompressed, None)
             factory = _Factory()
             sz.reset()
             try:

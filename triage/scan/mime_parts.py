@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import IO
 
 from triage.records import Entry, ScanError
-from triage.scan.archives import CHUNK_BYTES, _admit, _bounded, _Budget, _member_entry, _safe_name
+from triage.scan.archives import CHUNK_BYTES, admit, bounded, Budget, member_entry, safe_name
 from triage.text import one_line
 
 #: a message larger than this is not parsed (its raw bytes are still scanned)
@@ -47,7 +47,7 @@ ENCODINGS = ("base64", "quoted-printable")
 _ENCODED = re.compile(rb"(?im)^content-transfer-encoding[ \t]*:\s*\"?(base64|quoted-printable)")
 
 
-def mail_part_members(path: Path, parent: Entry, budget: _Budget, errors: list[ScanError]
+def mail_part_members(path: Path, parent: Entry, budget: Budget, errors: list[ScanError]
                       ) -> Iterator[tuple[Entry, Iterator[bytes]]]:
     """Yield a decoded member for every base64 or quoted-printable part of the mail file at ``path``."""
     parser = BytesParser(policy=policy.default)
@@ -73,9 +73,9 @@ def mail_part_members(path: Path, parent: Entry, budget: _Budget, errors: list[S
                                         parent.path))
                 continue
             for entry, chunks in _encoded_parts(message, number, parent, errors):
-                if not _admit(budget, errors, parent):
+                if not admit(budget, errors, parent):
                     return
-                yield entry, _bounded(chunks, budget, errors, entry.path, None)
+                yield entry, bounded(chunks, budget, errors, entry.path, None)
 
 
 def _single_message(fh: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
@@ -137,7 +137,7 @@ def _encoded_parts(message: Message, number: int, parent: Entry, errors: list[Sc
             errors.append(ScanError("archive", f"mail: message {number} part {index}: {type(exc).__name__}: "
                                                f"{one_line(exc)}", parent.path))
             continue
-        entry = _member_entry(parent, name, len(payload), parent.mtime)
+        entry = member_entry(parent, name, len(payload), parent.mtime)
         yield entry, (payload[i:i + CHUNK_BYTES] for i in range(0, len(payload), CHUNK_BYTES))
 
 
@@ -145,7 +145,7 @@ def _part_name(part: Message, number: int, index: int, used: set[str]) -> str:
     """``message-N/<file name>`` (sanitised, a repeat numbered) or ``message-N/part-M.<ext>``."""
     filename = part.get_filename()
     if filename:
-        clean = _safe_name(str(filename)[-MAX_NAME_CHARS:])
+        clean = safe_name(str(filename)[-MAX_NAME_CHARS:])
         name = f"message-{number}/{clean}"
         if name in used:
             stem, dot, ext = clean.rpartition(".")

@@ -28,11 +28,11 @@ from triage.records import Entry, ScanError
 from triage.scan.archives import (
     CHUNK_BYTES,
     TEXT_MEMBER,
-    _admit,
-    _bounded,
-    _Budget,
-    _member_entry,
-    _peek,
+    admit,
+    bounded,
+    Budget,
+    member_entry,
+    peek,
 )
 
 #: paragraphs are handed on in chunks of about this size
@@ -85,24 +85,24 @@ def text_parts(names: set[str]) -> list[tuple[str, Dialect]]:
     return []
 
 
-def office_text_member(zf: zipfile.ZipFile, parent: Entry, budget: _Budget, errors: list[ScanError]
+def office_text_member(zf: zipfile.ZipFile, parent: Entry, budget: Budget, errors: list[ScanError]
                        ) -> Iterator[tuple[Entry, Iterator[bytes]]]:
     """Yield the ``(text)`` member of an OOXML/ODF container, if it is one and has any text."""
     infos = {i.filename: i for i in zf.infolist() if not i.is_dir()}
     parts = text_parts(set(infos))
     if not parts:
         return
-    entry = _member_entry(parent, TEXT_MEMBER, -1, parent.mtime)
+    entry = member_entry(parent, TEXT_MEMBER, -1, parent.mtime)
     # the XML read is bounded on its own (fresh totals) with the archive's limits
-    xml_budget = _Budget(budget.limits)
+    xml_budget = Budget(budget.limits)
     text = _encoded(_document(zf, [(infos[n], d) for n, d in parts], xml_budget, errors, entry.path))
-    first = _peek(text)
-    if first is None or not _admit(budget, errors, parent):
+    first = peek(text)
+    if first is None or not admit(budget, errors, parent):
         return
-    yield entry, _bounded(first, budget, errors, entry.path, None)
+    yield entry, bounded(first, budget, errors, entry.path, None)
 
 
-def _document(zf: zipfile.ZipFile, parts: list[tuple[zipfile.ZipInfo, Dialect]], xml_budget: _Budget,
+def _document(zf: zipfile.ZipFile, parts: list[tuple[zipfile.ZipInfo, Dialect]], xml_budget: Budget,
               errors: list[ScanError], where: str) -> Iterator[str]:
     for info, dialect in parts:
         if info.flag_bits & 0x1:
@@ -111,7 +111,7 @@ def _document(zf: zipfile.ZipFile, parts: list[tuple[zipfile.ZipInfo, Dialect]],
         try:
             with zf.open(info) as fh:
                 # limits met while reading a part are recorded against that part (a member of its own)
-                chunks = _bounded(iter(partial(fh.read, CHUNK_BYTES), b""), xml_budget, errors,
+                chunks = bounded(iter(partial(fh.read, CHUNK_BYTES), b""), xml_budget, errors,
                                   f"{where.removesuffix(TEXT_MEMBER)}{info.filename}", info.compress_size)
                 yield from paragraphs(chunks, dialect)
         except (ET.ParseError, UnsafeXML) as exc:

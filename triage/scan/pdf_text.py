@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.records import Entry, ScanError
-from triage.scan.archives import TEXT_MEMBER, _admit, _bounded, _Budget, _member_entry, _peek
+from triage.scan.archives import TEXT_MEMBER, admit, bounded, Budget, member_entry, peek
 from triage.text import one_line
 
 #: pages read from one PDF
@@ -52,7 +52,7 @@ def quiet_pypdf() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def pdf_text_member(path: Path, parent: Entry, budget: _Budget, errors: list[ScanError]
+def pdf_text_member(path: Path, parent: Entry, budget: Budget, errors: list[ScanError]
                     ) -> Iterator[tuple[Entry, Iterator[bytes]]]:
     """Yield the ``(text)`` member of the PDF at ``path`` (a private copy), when it has any text."""
     from pypdf import PdfReader
@@ -74,11 +74,11 @@ def pdf_text_member(path: Path, parent: Entry, budget: _Budget, errors: list[Sca
         if count > MAX_PAGES:
             errors.append(ScanError("limit", f"pdf: more than {MAX_PAGES} pages; text of the first {MAX_PAGES} only",
                                     parent.path))
-        entry = _member_entry(parent, TEXT_MEMBER, -1, parent.mtime)
-        text = _peek(_page_texts(reader, min(count, MAX_PAGES), parent.path, errors))
-        if text is None or not _admit(budget, errors, parent):
+        entry = member_entry(parent, TEXT_MEMBER, -1, parent.mtime)
+        text = peek(_page_texts(reader, min(count, MAX_PAGES), parent.path, errors))
+        if text is None or not admit(budget, errors, parent):
             return
-        yield entry, _bounded(text, budget, errors, entry.path, None)
+        yield entry, bounded(text, budget, errors, entry.path, None)
 
 
 def _page_texts(reader: Any, count: int, where: str, errors: list[ScanError]) -> Iterator[bytes]:
