@@ -42,6 +42,9 @@ _NOT_DIGITS = bytes(b for b in range(256) if not 0x30 <= b <= 0x39)
 #: what comes before the "local part" of an address that is really a URL's
 #: user name or password: "scheme://" or "scheme://user:" (the password may hold ":")
 _IN_USERINFO = re.compile(rb"[A-Za-z0-9+.-]://(?:[^\s/?#@\"'<>]{0,128}:)?$")
+#: a mail header whose <...@...> values are message identifiers, not mailboxes
+#: (the id's right-hand side is a host, its left a serial or hash)
+_ID_HEADER = re.compile(rb"(?:resent-)?message-id|in-reply-to|references|content-id", re.I)
 _URL_TRAIL = ".,;:!?'\")]}>*"
 _VERSION_BEFORE = re.compile(rb"(?:\bv|\bver|\bversion|\brelease|\bbuild)[ .:=]*$", re.I)
 
@@ -70,7 +73,7 @@ def domain_ok(name: str, strict: bool = True) -> str | None:
 
 class Selectors(RegexScanner):
     name = "selectors"
-    version = "1.2.0"
+    version = "1.3.0"
     emits = ("email", "phone", "url", "domain", "ip_address")
     patterns = (
         Pattern(
@@ -110,6 +113,8 @@ class Selectors(RegexScanner):
         data, start = hit.data, hit.start
         if start and data[start - 1] in b":/" and _IN_USERINFO.search(data[max(0, start - 150) : start]):
             return  # ftp://user@host, https://user:password@host: a log-in (credentials), not a mailbox
+        if start and data[start - 1] == 0x3C and _in_id_header(data, start):  # "<"
+            return  # Message-ID: <serial@host>: names a message, not a mailbox
         s = data[start : hit.end].decode("latin-1")
         local, _, domain = s.rpartition("@")
         local = local.lstrip(".")
@@ -218,6 +223,21 @@ def _phone(s: str) -> tuple[str, str, bool] | None:
     drama = _drama(num)
     e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
     return e164, phonenumbers.region_code_for_country_code(num.country_code or 0), drama
+
+
+def _in_id_header(data: bytes, start: int) -> bool:
+    """True when ``data[start]`` is on a Message-ID, In-Reply-To, References or Content-ID header line.
+
+    Only the header's own line, seen within the address's reach (150 bytes):
+    a folded References line further down names no header, and its ids are
+    reported as addresses, as everywhere else.
+    """
+    lo = max(0, start - 150)
+    ls = max(data.rfind(b"\n", lo, start), data.rfind(b"\r", lo, start)) + 1
+    if ls == 0 and lo > 0:
+        return False  # the line's start is out of sight
+    m = _ID_HEADER.match(data, ls)
+    return m is not None and data[m.end() : m.end() + 16].lstrip(b" \t")[:1] == b":"
 
 
 def _ipv4_ok(s: str) -> bool:

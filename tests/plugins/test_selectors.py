@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.plugins.conftest import values
+import pytest
+
+from tests.plugins.conftest import ENGINES, values
 from triage_plugins.selectors import domain_ok
 
 
@@ -69,3 +71,15 @@ def test_a_urls_user_name_or_password_is_no_email_address(scan) -> None:
             b"postgresql://u:p%40ss:w0rd@db.example.co.uk/ "
             b"but mailto:jo@example.org, key:bo@example.net and <ann@example.com>\n")
     assert values(scan(data), "email") == ["jo@example.org", "bo@example.net", "ann@example.com"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_message_ids_are_no_email_addresses(scan, engine: str) -> None:
+    """Message-ID, In-Reply-To, References and Content-ID name messages and parts, not mailboxes."""
+    head = (b"Message-ID: <20240301.5f3a@mail.example.com>\r\nFrom: John Smith <john@example.com>\r\n"
+            b"References: <r1@example.org> <r2@example.org>\r\n <folded@example.org>\r\n"
+            b"In-Reply-To:   <r2@example.org>\r\nContent-ID: <img1@example.net>\r\nTo: <mary@example.com>\r\n"
+            b"X-Note: see message-id <noted@example.com>\r\n\r\nbody\r\n")
+    want = ["john@example.com", "folded@example.org", "mary@example.com", "noted@example.com"]
+    assert values(scan(head, engine=engine), "email") == want
+    assert values(scan(head.decode().encode("utf-16-le"), engine=engine), "email") == want
