@@ -1,14 +1,17 @@
-"""Communication selectors: e-mail addresses, phone numbers, URLs, domains, IPv4 addresses.
+"""Communication selectors: e-mail addresses, phone numbers, URLs, domains, IP addresses (v4 and v6).
 
 Selectors are what an investigator pivots on (subscriber checks, production
 orders), so precision matters more than recall: phone numbers must be valid
 for their region (libphonenumber, GB by default) and written like phone
 numbers (leading + or 0), domains must end in a real TLD (bundled IANA list,
-no network), IPv4 addresses must look like addresses and not versions.
+no network), IPv4 addresses must look like addresses and not versions, IPv6
+addresses must parse (``ipaddress``) and stand apart from the words and code
+around them (``std::endl`` is no address).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -46,6 +49,8 @@ _IN_USERINFO = re.compile(rb"[A-Za-z0-9+.-]://(?:[^\s/?#@\"'<>]{0,128}:)?$")
 #: (the id's right-hand side is a host, its left a serial or hash)
 _ID_HEADER = re.compile(rb"(?:resent-)?message-id|in-reply-to|references|content-id", re.I)
 _URL_TRAIL = ".,;:!?'\")]}>*"
+_V6_TRIGGER = rb"::|:[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}:"
+_V6_TRIGGER_RX = re.compile(_V6_TRIGGER.decode())
 _VERSION_BEFORE = re.compile(rb"(?:\bv|\bver|\bversion|\brelease|\bbuild)[ .:=]*$", re.I)
 
 
@@ -107,6 +112,11 @@ class Selectors(RegexScanner):
         ),
         Pattern("ipv4", rb"\b(?:\d{1,3}\.){3}\d{1,3}\b", max_len=15, prefilter=rb"\.\d{1,3}\.\d{1,3}\b",
                 reach=16),  # check_ipv4: 16 bytes before (version words), 2 after
+        # the run of hex digits and colons; the trigger is where an IPv6
+        # address shows itself: its "::", or two full groups in a row (the
+        # uncompressed form). Hyperscan finds both for nothing; a trigger for
+        # any eight groups cost it over a quarter more over logs
+        Pattern("ipv6", rb"[0-9A-Fa-f:]{3,39}", max_len=39, prefilter=_V6_TRIGGER, reach=2),
     )
 
     def check_email(self, hit: Hit) -> Iterator[Artefact]:
@@ -174,6 +184,25 @@ class Selectors(RegexScanner):
         if dom is None:
             return
         yield artefact(hit, "domain", dom, end=hit.start + len(dom), confidence=0.6)
+
+    def check_ipv6(self, hit: Hit) -> Iterator[Artefact]:
+        s = text(hit)
+        before, after = hit.before[-1:], hit.after[:2]
+        if before and (before.isalnum() or before in b"_.%"):
+            return  # inside a word, a name (std::map), a version or a longer number
+        if after[:1].isalnum() or after[:1] in b"_" or (after[:1] == b"." and after[1:2].isdigit()):
+            return  # followed by a word, or an IPv4 tail (::ffff:1.2.3.4: not taken apart)
+        if not _V6_TRIGGER_RX.search(s) or not any(c.isdigit() for c in s):
+            return  # what the trigger would not see; or hex words only (dead::beef, abc::def: code)
+        try:
+            ip = ipaddress.IPv6Address(s)
+        except ValueError:
+            return
+        if sum(c != ":" for c in s) < 4:
+            return  # ::1, a::1: too short to tell from code or a time
+        value = ip.compressed
+        yield artefact(hit, "ip_address", value, confidence=0.6,
+                       extra={"version": 6, "private": ip.is_private or ip.is_link_local})
 
     def check_ipv4(self, hit: Hit) -> Iterator[Artefact]:
         s = text(hit)

@@ -83,3 +83,20 @@ def test_message_ids_are_no_email_addresses(scan, engine: str) -> None:
     want = ["john@example.com", "folded@example.org", "mary@example.com", "noted@example.com"]
     assert values(scan(head, engine=engine), "email") == want
     assert values(scan(head.decode().encode("utf-16-le"), engine=engine), "email") == want
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ipv6_addresses(scan, engine: str) -> None:
+    """Compressed (RFC 5952) values; code, MAC addresses, times and hex words are not addresses."""
+    data = (b"from 2001:0db8:85a3:0000:0000:8a2e:0370:7334 port 22\n"
+            b"src=fe80::1ff:fe23:4567:890a%eth0 and [2001:db8::1]:443\n"
+            b"2a02:c7f:d65e:a700:4c51:2b3b:8d79:f4d1.\n"
+            b"decoys: std::endl; a::b; dead::beef; abc::def; Foo::bar2::baz; 12:34:56; 00:1a:2b:3c:4d:5e; ::1;"
+            b" 2001:db8::g1; 1:2:3:4:5:6:7:8:9 ::ffff:192.0.2.1\n")
+    want = ["2001:db8:85a3::8a2e:370:7334", "fe80::1ff:fe23:4567:890a", "2001:db8::1",
+            "2a02:c7f:d65e:a700:4c51:2b3b:8d79:f4d1"]
+    for enc in ("ascii", "utf-16-le"):
+        arts = [a for a in scan(data.decode().encode(enc), engine=engine) if a.type == "ip_address"]
+        assert [a.value for a in arts if a.extra["version"] == 6] == want
+        assert arts[0].raw == "2001:0db8:85a3:0000:0000:8a2e:0370:7334"
+        assert [a.value for a in arts if a.extra["version"] == 4] == ["192.0.2.1"]
