@@ -190,7 +190,7 @@ class Selectors(RegexScanner):
         before, after = hit.before[-1:], hit.after[:2]
         if before and (before.isalnum() or before in b"_.%"):
             return  # inside a word, a name (std::map), a version or a longer number
-        if after[:1].isalnum() or after[:1] in b"_" or (after[:1] == b"." and after[1:2].isdigit()):
+        if after[:1].isalnum() or after[:1] == b"_" or (after[:1] == b"." and after[1:2].isdigit()):
             return  # followed by a word, or an IPv4 tail (::ffff:1.2.3.4: not taken apart)
         if not _V6_TRIGGER_RX.search(s) or not any(c.isdigit() for c in s):
             return  # what the trigger would not see; or hex words only (dead::beef, abc::def: code)

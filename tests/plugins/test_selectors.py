@@ -100,3 +100,13 @@ def test_ipv6_addresses(scan, engine: str) -> None:
         assert [a.value for a in arts if a.extra["version"] == 6] == want
         assert arts[0].raw == "2001:0db8:85a3:0000:0000:8a2e:0370:7334"
         assert [a.value for a in arts if a.extra["version"] == 4] == ["192.0.2.1"]
+
+
+def test_ipv6_at_the_end_of_a_validators_window() -> None:
+    """Nothing after the match (a window's end) is no reason to refuse it."""
+    from triage.plugins.api import Hit
+    from triage_plugins.selectors import Selectors
+
+    data = b" 2001:db8::1"
+    got = list(Selectors().check_ipv6(Hit("ipv6", data, 1, len(data), 1, "ascii")))
+    assert [a.value for a in got] == ["2001:db8::1"]
