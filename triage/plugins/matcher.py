@@ -653,7 +653,8 @@ class _Lane:
             candidates = self._candidates_py(final)
         if candidates:
             self._validate(candidates)
-        self._trim()
+        if not final:  # a finished lane is dropped whole: trimming it only copied bytes
+            self._trim()
 
     def _candidates_hs(self, final: bool) -> list[tuple[int, int, int]]:
         """Candidates around the Hyperscan events that are ready.
