@@ -139,8 +139,9 @@ def member_entry(parent: Entry, name: str, size: int, mtime: float | None) -> En
     )
 
 
-def _stream(fh: IO[bytes], budget: Budget, errors: list[ScanError], where: str,
-            compressed: int | None) -> Iterator[bytes]:
+def bounded_file(fh: IO[bytes], budget: Budget, errors: list[ScanError], where: str,
+                 compressed: int | None) -> Iterator[bytes]:
+    """An open member's bytes in CHUNK_BYTES pieces, cut at the limits (see ``bounded``)."""
     return bounded(iter(partial(fh.read, CHUNK_BYTES), b""), budget, errors, where, compressed)
 
 
@@ -244,7 +245,7 @@ def _zip_members(path: Path, parent: Entry, budget: Budget, errors: list[ScanErr
                 errors.append(ScanError("archive", f"cannot expand member: {exc}", entry.path))
                 continue
             with fh:
-                yield entry, _stream(fh, budget, errors, entry.path, info.compress_size)
+                yield entry, bounded_file(fh, budget, errors, entry.path, info.compress_size)
         # a Word, Excel, PowerPoint or OpenDocument file: its text, runs joined
         from triage.scan.office_text import office_text_member
 
@@ -264,7 +265,7 @@ def _compressed_member(path: Path, kind: str, parent: Entry, budget: Budget, err
     compressed = path.stat().st_size
     with opener(path, "rb") as fh:
         entry = member_entry(parent, name, -1, parent.mtime)
-        yield entry, _stream(fh, budget, errors, entry.path, compressed)
+        yield entry, bounded_file(fh, budget, errors, entry.path, compressed)
 
 
 def _tar_members(path: Path, parent: Entry, budget: Budget, errors: list[ScanError]
@@ -282,7 +283,7 @@ def _tar_members(path: Path, parent: Entry, budget: Budget, errors: list[ScanErr
             fh = tf.extractfile(info)
             if fh is None:
                 continue
-            yield entry, _stream(fh, budget, errors, entry.path, None)
+            yield entry, bounded_file(fh, budget, errors, entry.path, None)
 
 
 class _RatioExceeded(Exception):
@@ -377,7 +378,7 @@ def _7z_members(path: Path, parent: Entry, budget: Budget, errors: list[ScanErro
                                                  "truncated, rest skipped", entry.path))
             spool.file.seek(0)
             try:
-                yield entry, _stream(spool.file, budget, errors, entry.path, None)
+                yield entry, bounded_file(spool.file, budget, errors, entry.path, None)
             finally:
                 spool.file.close()
             if spool.ratio_hit:

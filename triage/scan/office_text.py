@@ -21,15 +21,14 @@ import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
 from typing import cast
 
 from triage.records import Entry, ScanError
 from triage.scan.archives import (
-    CHUNK_BYTES,
     TEXT_MEMBER,
     admit,
     bounded,
+    bounded_file,
     Budget,
     member_entry,
     peek,
@@ -111,8 +110,8 @@ def _document(zf: zipfile.ZipFile, parts: list[tuple[zipfile.ZipInfo, Dialect]],
         try:
             with zf.open(info) as fh:
                 # limits met while reading a part are recorded against that part (a member of its own)
-                chunks = bounded(iter(partial(fh.read, CHUNK_BYTES), b""), xml_budget, errors,
-                                  f"{where.removesuffix(TEXT_MEMBER)}{info.filename}", info.compress_size)
+                chunks = bounded_file(fh, xml_budget, errors, f"{where.removesuffix(TEXT_MEMBER)}{info.filename}",
+                                      info.compress_size)
                 yield from paragraphs(chunks, dialect)
         except (ET.ParseError, UnsafeXML) as exc:
             errors.append(ScanError("archive", f"{info.filename}: {type(exc).__name__}: {exc}", where))
