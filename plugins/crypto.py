@@ -164,7 +164,8 @@ _WORDS_B = frozenset(w.encode() for w in _MNEMO.wordlist)
 #: merged form cost a third more over text. They cannot both match one chain.
 _TRIGGER = rb"\b[a-z]{3,8}(?:" + _SEP + rb"[a-z]{3,8}){11}\b"
 _NUM_TRIGGER = rb"\b[a-z]{3,8}(?:" + _SEP + _NUM + rb"[a-z]{3,8}){11}\b"
-_TRIGGER_RXS = (re.compile(_TRIGGER), re.compile(_NUM_TRIGGER))
+#: each pattern's own trigger, by pattern id (see _cannot_hold_seed)
+_TRIGGER_RX = {"words": re.compile(_TRIGGER), "numbered": re.compile(_NUM_TRIGGER)}
 _AZ = frozenset(b"abcdefghijklmnopqrstuvwxyz")
 
 
@@ -180,7 +181,7 @@ def _cannot_hold_seed(hit: Hit) -> bool:
     if end < len(data) and data[end] in _AZ:
         return False  # not a trigger match: no shortcut
     words = _TOKEN.findall(data, hit.start, end)
-    if len(words) != 12 or not any(rx.fullmatch(data, hit.start, end) for rx in _TRIGGER_RXS):
+    if len(words) != 12 or _TRIGGER_RX[hit.pattern_id].fullmatch(data, hit.start, end) is None:
         return False
     b = 0
     for w in reversed(words):
