@@ -282,11 +282,15 @@ def scan_raw_ranges(img: Any, engine: ScanEngine, volume_addr: int, volume_offse
         return [], []
     from dataclasses import replace
 
+    from triage.plugins.api import HIT_CONTEXT_BYTES
     from triage.scan.engine import aggregate_artefacts
+    from triage.scan.zero_skip import scan_skipping_zeros
 
     size = img.get_size()
     out: list[Artefact] = []
     errs: list[ScanError] = []
+    # a match and the window its validator reads fit in this many zero bytes
+    margin = engine.matcher.max_len + 2 * HIT_CONTEXT_BYTES + 2
     for start, length in ranges:
         length = max(0, min(length, size - start))
         if length == 0:
@@ -294,29 +298,23 @@ def scan_raw_ranges(img: Any, engine: ScanEngine, volume_addr: int, volume_offse
         first = max(0, start - lead)
         last = min(size, start + length + tail)
         # every hit, not folded: a value's first copy may lie in the lead
-        stream = engine.matcher.stream()
-        pos = first
         try:
-            while pos < last:
-                n = min(UNALLOC_CHUNK_BYTES, last - pos)
-                data = img.read(pos, n)
-                if not data:
-                    break
-                stream.feed(data)
-                pos += len(data)
-            artefacts, errors = stream.close()
+            segments = scan_skipping_zeros(img.read, first, last, engine.matcher.stream, margin,
+                                           UNALLOC_CHUNK_BYTES)
         except Exception as exc:
-            errs.append(ScanError("unallocated", f"read failed at {pos}: {one_line(exc)}", volume_addr=volume_addr,
-                                  offset=pos - volume_offset))
+            errs.append(ScanError("unallocated", f"read failed in [{first}, {last}): {one_line(exc)}",
+                                  volume_addr=volume_addr, offset=first - volume_offset))
             continue
-        base = first - volume_offset
-        lo, hi = start - first, start - first + length
         region = start - volume_offset
-        shifted = [replace(a, offset=(a.offset or 0) + base,
-                           extra={**a.extra, "source": "unallocated", "region": region})
-                   for a in artefacts if lo <= (a.offset or 0) < hi]
+        shifted: list[Artefact] = []
+        for seg_start, artefacts, errors in segments:
+            base = seg_start - volume_offset
+            lo, hi = start - seg_start, start - seg_start + length
+            shifted.extend(replace(a, offset=(a.offset or 0) + base,
+                                   extra={**a.extra, "source": "unallocated", "region": region})
+                           for a in artefacts if lo <= (a.offset or 0) < hi)
+            errs.extend(e if e.offset is None else replace(e, offset=e.offset + base) for e in errors)
         out.extend(aggregate_artefacts(shifted))
-        errs.extend(e if e.offset is None else replace(e, offset=e.offset + base) for e in errors)
     return out, errs
 
 
