@@ -734,26 +734,39 @@ class _Lane:
                     while i < n and ends[i] - 1 < r_end:
                         last = ends[i]
                         i += 1
-                    floor = max(resume, base, e0 - _MAX_RUN_BACK) - base
-                    width = min(rb - floor, 512)
+                    # (conditionals, not min()/max(): this runs for every event)
+                    floor = e0 - _MAX_RUN_BACK
+                    if floor < resume:
+                        floor = resume
+                    if floor < base:
+                        floor = base
+                    floor -= base
+                    width = rb - floor
+                    if width > 512:
+                        width = 512
                     # the run's length back from rb: what rstrip takes off (a short look first)
                     k = width - len(buf[rb - width : rb].rstrip(alpha))
                     if k == width and width < rb - floor:
                         k = rb - floor - len(buf[floor:rb].rstrip(alpha))
                     start = rb - k + base
-                    if start - base == floor and floor + base != resume:  # very long run: a window
-                        start = max(start, e0 - ml - 1)
-                    hi = min(r_end + 1, pos)
+                    if start - base == floor and floor + base != resume and start < e0 - ml - 1:
+                        start = e0 - ml - 1  # very long run: a window
+                    hi = r_end + 1 if r_end < pos else pos
                 else:
                     lo = e0 - ml - 1
                     while i < n and ends[i] - ml - 1 <= last + ml + 1:
                         last = ends[i]
                         i += 1
-                    hi = min(pos, last + ml + 1)
-                    start = max(lo, resume, base)
+                    hi = last + ml + 1
+                    if hi > pos:
+                        hi = pos
+                    start = lo if lo > resume else resume
+                    if start < base:
+                        start = base
                 if start >= last:
                     continue
-                for mt in finditer(buf, start - base, min(hi - base, nbuf)):
+                hb = hi - base
+                for mt in finditer(buf, start - base, hb if hb < nbuf else nbuf):
                     s = mt.start() + base
                     if s >= last:
                         break
@@ -820,16 +833,23 @@ class _Lane:
         memo = self.memo
         # after the leading newline (lane position 0)
         head = self.head if base else bytes(buf[1 : HEAD_BYTES + 1])
+        hc = HIT_CONTEXT_BYTES
+        as_bytes = type(buf) is bytes  # a one-shot lane: slices are bytes already
+        raw_lane = to_offset is _minus_one
         for pid, s, e in candidates:
             pattern_id, validate, sidx, emits, sname, sversion, reach = vinfo[pid]
-            wlo = max(base, s - HIT_CONTEXT_BYTES)
-            data = bytes(buf[wlo - base : e + HIT_CONTEXT_BYTES - base])
-            start = s - wlo
-            end = e - wlo
+            wlo = s - hc
+            if wlo < base:
+                wlo = base
             key = None
             if reach is not None and agg is not None:
-                # the validator's whole input (its promised reach), clipped as it saw it
-                key = (pid, min(start, reach), data[max(0, start - reach) : end + reach])
+                # the validator's whole input (its promised reach), clipped as it sees it, cut
+                # from the buffer itself: a repeat (most of them) needs no window copied
+                kb = s - reach
+                if kb < base:
+                    kb = base
+                piece = buf[kb - base : e + reach - base]
+                key = (pid, s - kb, piece if as_bytes else bytes(piece))
                 seen = memo.get(key)
                 if seen is not None:
                     # the same answer as before, for a later copy: count it in
@@ -837,7 +857,12 @@ class _Lane:
                         k = agg[tv]
                         more[k] = more.get(k, 0) + n
                     continue
-            offset = to_offset(s)
+            data = buf[wlo - base : e + hc - base]
+            if not as_bytes:
+                data = bytes(data)
+            start = s - wlo
+            end = e - wlo
+            offset = s - 1 if raw_lane else to_offset(s)
             try:
                 found = list(validate(Hit(pattern_id, data, start, end, offset, enc, head)))
             except Exception as exc:  # noqa: BLE001 - a broken validator is recorded, not fatal
