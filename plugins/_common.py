@@ -82,6 +82,15 @@ class RegexScanner:
             check = checks[hit.pattern_id] = getattr(self, "check_" + hit.pattern_id)
         return check(hit)
 
+    def validator_for(self, pattern_id: str) -> Any:
+        """The ``check_<id>`` method: the engine calls it for the pattern's hits, skipping ``validate``.
+
+        None (use ``validate``) when a subclass routes some patterns itself.
+        """
+        if type(self).validate is not RegexScanner.validate:
+            return None
+        return getattr(self, "check_" + pattern_id, None)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.version}>"
 

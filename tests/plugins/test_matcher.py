@@ -310,3 +310,27 @@ def test_aggregating_stream_equals_aggregating_every_hit(matchers, engine: str, 
     assert counts[("email", "a.user@example.com")] == 40
     card = next(a for a in folded if a.type == "payment_card")
     assert card.encoding == "utf-16le" and card.offset == 50 + 10
+
+
+def test_validator_for_is_called_directly_and_validate_otherwise() -> None:
+    """A scanner's ``validator_for`` answer replaces ``validate`` for its pattern; None keeps ``validate``."""
+    calls: list[str] = []
+
+    class Both:
+        name, version, kind, emits = "both", "1", "content", ("thing",)
+        patterns = (Pattern("fast", rb"FAST\d", max_len=5), Pattern("slow", rb"SLOW\d", max_len=5))
+
+        def validator_for(self, pattern_id: str):  # noqa: ANN201
+            return self.fast if pattern_id == "fast" else None
+
+        def fast(self, hit):  # noqa: ANN001, ANN201
+            calls.append("fast")
+            return [Artefact("thing", hit.match.decode())]
+
+        def validate(self, hit):  # noqa: ANN001, ANN201
+            calls.append("validate:" + hit.pattern_id)
+            return [Artefact("thing", hit.match.decode())]
+
+    arts, errs = ContentMatcher([Both()]).scan_bytes(b"FAST1 SLOW2")
+    assert errs == [] and sorted(a.value for a in arts) == ["FAST1", "SLOW2"]
+    assert sorted(calls) == ["fast", "validate:slow"]

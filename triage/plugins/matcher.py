@@ -281,6 +281,19 @@ def _run_regex(alpha: bytes | None) -> re.Pattern[bytes] | None:
     return re.compile(b"[" + b"".join(b"\\x%02x" % c for c in alpha) + b"]*")
 
 
+def _validator(scanner: ContentScanner, pattern_id: str) -> Callable[[Hit], Iterable[Artefact]]:
+    """The scanner's own validator for one pattern (``validator_for``), else its ``validate``."""
+    pick = getattr(scanner, "validator_for", None)
+    if pick is not None:
+        try:
+            fn = pick(pattern_id)
+        except Exception:  # noqa: BLE001 - a broken hook costs only the shortcut
+            fn = None
+        if callable(fn):
+            return fn  # type: ignore[no-any-return]
+    return scanner.validate
+
+
 def hyperscan_available() -> bool:
     """True when the Hyperscan engine will be used by default."""
     return _hs is not None and os.environ.get("TRIAGE_NO_HYPERSCAN", "") not in ("1", "true", "yes")
@@ -337,7 +350,8 @@ class ContentMatcher:
         #: per pattern, what validation needs, looked up once: (pattern id,
         #: the scanner's bound validate, scanner index, emits, name, version)
         self._vinfo = [
-            (p.pattern.id, self.scanners[p.scanner].validate, p.scanner, frozenset(self.scanners[p.scanner].emits),
+            (p.pattern.id, _validator(self.scanners[p.scanner], p.pattern.id), p.scanner,
+             frozenset(self.scanners[p.scanner].emits),
              self.scanners[p.scanner].name, self.scanners[p.scanner].version, p.pattern.reach)
             for p in self._pats
         ]
@@ -823,7 +837,8 @@ class _Lane:
     def _validate(self, candidates: list[tuple[int, int, int]]) -> None:
         owner = self.owner
         vinfo = self.m._vinfo
-        buf = self.buf
+        # bytes for a one-shot lane, else a bytearray whose slices are copied to bytes
+        buf: bytes = self.buf  # type: ignore[assignment]
         base = self.base
         enc = self.encoding
         to_offset = self.to_offset
