@@ -191,7 +191,8 @@ def test_overlapping_candidates_are_deduplicated(scan, engine: str) -> None:
 def test_memory_stays_bounded(scanners, engine: str) -> None:
     m = ContentMatcher(scanners, engine=engine)
     st: MatchStream = m.stream()
-    block = os.urandom(1 << 20)
+    text = "mail bob@example.com and more words\n".encode("utf-16-le") * 50
+    block = os.urandom((1 << 20) - len(text)) + text
     for _ in range(6):
         st.feed(block)
     assert len(st.raw.buf) < 2 << 20

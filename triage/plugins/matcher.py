@@ -40,9 +40,11 @@ Why it is built this way:
 * **Small files in one call.** A stream's first chunk (up to
   :data:`ONE_SHOT_MAX`) is held back; when ``close()`` follows it (a file
   that fits one chunk: most files), the lane ``\n + data + \n`` is scanned
-  with one Hyperscan call and processed once. The UTF-16 lane opens its
-  Hyperscan stream only when a run reaches it, and one per-thread scratch
-  serves every stream. Results are those of the chunked path.
+  with one Hyperscan call, in block mode (the same expressions compiled a
+  second time: no stream to open and close), and processed once. The UTF-16
+  lane is made, and opens its Hyperscan stream, only when a run reaches it;
+  one per-thread scratch serves every stream. Results are those of the
+  chunked path.
 * **Isolation.** A validator that raises becomes a :class:`ScanError`; the
   other scanners go on.
 """
@@ -337,6 +339,7 @@ class ContentMatcher:
                 alpha = _run_alphabet(p)
                 self._pats.append(_Pat(idx, p, rx, max(1, int(p.max_len)), _run_regex(alpha), alpha or b""))
         self._db: Any = None
+        self._bdb: Any = None
         self._hs_targets: list[tuple[int, ...]] = []
         self._hs_margin: list[int] = []
         self._u16_hid = -1
@@ -397,6 +400,9 @@ class ContentMatcher:
                 exprs.append(_U16_RUN_END)
                 flags.append(0)
         db = compile_db(_hs, _hs.HS_MODE_STREAM, exprs, range(len(exprs)), flags)
+        # the same expressions for a whole file in one block scan (most files): no stream
+        # to open and close, which was a third of a small file's cost
+        self._bdb = compile_db(_hs, _hs.HS_MODE_BLOCK, exprs, range(len(exprs)), flags)
         self._hs_targets = targets
         #: an expression's events are all consumed once this far behind
         self._hs_margin = [max(pats[pid].max_len for pid in t) + HIT_CONTEXT_BYTES for t in targets]
@@ -460,6 +466,13 @@ class ContentMatcher:
         scr = getattr(self._tls, "scratch", None)
         if scr is None:
             scr = self._tls.scratch = self._db.scratch.clone()  # type: ignore[union-attr]
+        return scr
+
+    def _thread_block_scratch(self) -> object:
+        """This thread's scratch for the block-mode database."""
+        scr = getattr(self._tls, "block_scratch", None)
+        if scr is None:
+            scr = self._tls.block_scratch = self._bdb.scratch.clone()  # type: ignore[union-attr]
         return scr
 
     def _thread_u16_scratch(self) -> object:
@@ -534,6 +547,11 @@ class _Lane:
         self.hs_stream = m._db.stream(match_event_handler=_hs_callback, context=self.events)  # type: ignore[attr-defined]
         self.hs_stream.__enter__()
         self.scratch = m._thread_scratch()
+        self._open_z()
+
+    def _open_z(self) -> None:
+        """The UTF-16LE run detector's stream (when this lane drives detection)."""
+        m = self.m
         if self.z_on:
             self.z_ctx = [self.events, 0]
             self.z_stream = m._u16_db.stream(match_event_handler=_u16_callback, context=self.z_ctx)  # type: ignore[attr-defined]
@@ -615,7 +633,16 @@ class _Lane:
         assert self.pos == 0
         if self.z_on and b"\x00" not in data:  # memchr: no NUL, no UTF-16LE pair, nothing to detect
             self.z_on = False
-        if self.m._db is not None:
+        m = self.m
+        if m._bdb is not None:
+            events: defaultdict[int, list[int]] = defaultdict(list)
+            self.events = events
+            m._bdb.scan(data, match_event_handler=_hs_callback, context=events, scratch=m._thread_block_scratch())
+            if self.z_on:
+                self._open_z()
+                self._z_scan(data, 0)
+                self._close_hs()
+        elif m._db is not None:
             self._open()
             self.hs_stream.scan(data, scratch=self.scratch)
             if self.z_on:
@@ -627,9 +654,10 @@ class _Lane:
         self.closed = True
 
     def _close_hs(self) -> None:
-        if self.hs_stream is not None:
+        if self.hs_stream is not None or self.z_stream is not None:
             with self.m._lock:  # close() uses the database's own scratch
-                self.hs_stream.close()
+                if self.hs_stream is not None:
+                    self.hs_stream.close()
                 if self.z_stream is not None:
                     self.z_stream.close()
             self.hs_stream = None
@@ -656,7 +684,7 @@ class _Lane:
         """
         self.processed_at = self.pos
         owner = self.owner
-        drives_u16 = self is owner.raw and owner.u16 is not None
+        drives_u16 = self is owner.raw and owner.u16_wanted
         if self.m._db is not None:
             candidates = self._candidates_hs(final)
             if drives_u16:
@@ -970,14 +998,14 @@ class MatchStream:
         self._pending: bytes | None = None
         self._started = False
         # UTF-16 lane and its segment map: sep_starts[i] <= q uses segment i
+        #: made when the first UTF-16LE run is found (most files hold none)
         self.u16: _Lane | None = None
+        self.u16_wanted = matcher.utf16
         self._seg_sep: list[int] = []
         self._seg_data: list[int] = []
         self._seg_raw: list[int] = []
         self._u16_done = 0  # raw lane position: bytes before it are handled
         self._u16_cont = False  # last piece ended at _u16_done inside a run
-        if matcher.utf16:
-            self.u16 = _Lane(self, "utf-16le", self._u16_offset)
 
     # -- public --------------------------------------------------------------
     def feed(self, chunk: bytes) -> None:
@@ -1054,14 +1082,15 @@ class MatchStream:
         return self._seg_raw[i] + 2 * (q - self._seg_data[i])
 
     def _lane_keep_from(self, lane: _Lane) -> int:
-        if lane is self.raw and self.u16 is not None:
+        if lane is self.raw and self.u16_wanted:
             return self._u16_done - 2
         return lane.pos
 
     def _emit_piece(self, s: int, r: int, contiguous: bool) -> None:
         """Squeeze raw lane bytes [s, r) (whole pairs) into the UTF-16 lane."""
         lane = self.u16
-        assert lane is not None
+        if lane is None:
+            lane = self.u16 = _Lane(self, "utf-16le", self._u16_offset)
         raw = self.raw
         text = bytes(raw.buf[s - raw.base : r - raw.base : 2])
         q = lane.pos
