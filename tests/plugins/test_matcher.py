@@ -335,3 +335,28 @@ def test_validator_for_is_called_directly_and_validate_otherwise() -> None:
     arts, errs = ContentMatcher([Both()]).scan_bytes(b"FAST1 SLOW2")
     assert errs == [] and sorted(a.value for a in arts) == ["FAST1", "SLOW2"]
     assert sorted(calls) == ["fast", "validate:slow"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_closed_stream_is_freed_without_the_garbage_collector(scanners, engine: str) -> None:
+    """No reference cycle is left between a stream and its lanes: its buffers go at once."""
+    import gc
+    import weakref
+
+    m = ContentMatcher(scanners, engine=engine)
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        for data, chunk in ((b"card 4111111111111111\n", 1 << 20),
+                            (b"x" * 3_000_000 + "mail bob@example.com\n".encode("utf-16-le"), 1 << 20)):
+            st = m.stream(aggregate=True)
+            for i in range(0, len(data), chunk):
+                st.feed(data[i : i + chunk])
+            arts, errs = st.close()
+            assert arts and errs == []
+            refs = [weakref.ref(st), weakref.ref(st.raw)] + ([weakref.ref(st.u16)] if st.u16 else [])
+            del st
+            assert [r() for r in refs] == [None] * len(refs)
+    finally:
+        if was:
+            gc.enable()

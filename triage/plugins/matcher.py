@@ -119,6 +119,8 @@ MAX_ERRORS_PER_SCANNER = 10
 #: Validator answers remembered per lane (see Pattern.reach); beyond this
 #: many, new candidates are validated without being remembered.
 MEMO_MAX = 65536
+#: A pattern's memo is judged at its this-many-th miss (ContentMatcher._memo_probe).
+MEMO_PROBE = 512
 #: Characters of escaped context kept on each side of a hit.
 CONTEXT_CHARS = 80
 
@@ -359,8 +361,24 @@ class ContentMatcher:
             for p in self._pats
         ]
         self.max_len = max((p.max_len for p in self._pats), default=1)
+        #: per pattern: are validator answers remembered (see _memo_probe)
+        self._memo_on = [True] * len(self._pats)
+        self._memo_hits = [0] * len(self._pats)
+        self._memo_misses = [0] * len(self._pats)
         #: can any pattern match inside a lone newline (an empty lane's content)?
         self._nl_matters = any(p.rx.search(b"\n") for p in self._pats)
+
+    def _memo_probe(self, pid: int) -> None:
+        """A pattern whose candidates do not recur (each e-mail address is new) stops being remembered.
+
+        Called at a pattern's MEMO_PROBE-th miss in this process: when its
+        memo hit fewer than once for every three misses, its answers are not
+        kept any more. Each kept answer is a few tuples that live as long as
+        the file's stream, and the lookups cost a copy and a hash each. Only
+        speed depends on this, never what is found.
+        """
+        if 3 * self._memo_hits[pid] < self._memo_misses[pid]:
+            self._memo_on[pid] = False
 
     def _error(self, scanner: ContentScanner, message: str) -> None:
         self.errors.append(
@@ -878,6 +896,9 @@ class _Lane:
         head = self.head if base else bytes(buf[1 : HEAD_BYTES + 1])
         hc = HIT_CONTEXT_BYTES
         as_bytes = type(buf) is bytes  # a one-shot lane: slices are bytes already
+        memo_on = self.m._memo_on
+        memo_hits = self.m._memo_hits
+        memo_misses = self.m._memo_misses
         raw_lane = to_offset is _minus_one
         for pid, s, e in candidates:
             pattern_id, validate, sidx, emits, sname, sversion, reach = vinfo[pid]
@@ -885,7 +906,7 @@ class _Lane:
             if wlo < base:
                 wlo = base
             key = None
-            if reach is not None and agg is not None:
+            if reach is not None and agg is not None and memo_on[pid]:
                 # the validator's whole input (its promised reach), clipped as it sees it, cut
                 # from the buffer itself: a repeat (most of them) needs no window copied
                 kb = s - reach
@@ -896,10 +917,14 @@ class _Lane:
                 seen = memo.get(key)
                 if seen is not None:
                     # the same answer as before, for a later copy: count it in
+                    memo_hits[pid] += 1
                     for tv, n in seen:
                         k = agg[tv]
                         more[k] = more.get(k, 0) + n
                     continue
+                memo_misses[pid] += 1
+                if memo_misses[pid] == MEMO_PROBE:
+                    self.m._memo_probe(pid)
             data = buf[wlo - base : e + hc - base]
             if not as_bytes:
                 data = bytes(data)
@@ -1062,6 +1087,15 @@ class MatchStream:
                 self.artefacts[slot] = replace(a, count=a.count + n)
             self._more = {}
             self.artefacts.sort(key=lambda a: (a.offset if a.offset is not None else -1, a.type, a.value))
+            # the lanes point back at this stream (owner, the UTF-16 offset map): cut the
+            # cycle, so reference counting frees a file's buffers and memos at once rather
+            # than the garbage collector, which walked them all first (and left the memory
+            # to fresh pages meanwhile)
+            for lane in (self.raw, self.u16):
+                if lane is not None:
+                    lane.owner = None  # type: ignore[assignment]
+                    lane.to_offset = _minus_one
+                    lane.memo = {}
         return self.artefacts, self.errors
 
     # -- errors --------------------------------------------------------------
