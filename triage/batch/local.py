@@ -34,6 +34,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
+from triage.batch.gcpace import unit_collection
 from triage.batch.units import UnitResult, WorkUnit, failed_outcome, split_unit
 from triage.records import ScanError
 from triage.scan.engine import ScanOptions
@@ -83,16 +84,17 @@ def _worker_main(conn: Connection, mark: Any, options: ScanOptions, compiled: An
             mark[1] = i
             mark[2] = time.monotonic()
 
-        try:
-            result = run_unit(unit, options, compiled, set_mark)
-            msg: tuple[str, Any] = ("ok", result)
-        except Exception as exc:  # a bug, not bad data: retried like a crash
-            msg = ("fail", f"worker error: {type(exc).__name__}: {exc}")
-        mark[2] = 0.0
-        try:
-            conn.send(msg)
-        except (EOFError, OSError, BrokenPipeError):
-            return
+        with unit_collection():
+            try:
+                msg: tuple[str, Any] = ("ok", run_unit(unit, options, compiled, set_mark))
+            except Exception as exc:  # a bug, not bad data: retried like a crash
+                msg = ("fail", f"worker error: {type(exc).__name__}: {exc}")
+            mark[2] = 0.0
+            try:
+                conn.send(msg)
+            except (EOFError, OSError, BrokenPipeError):
+                return
+            del msg  # the result goes before the collection, not after
 
 
 @dataclass
@@ -240,8 +242,12 @@ class LocalPool:
                 self._check_deadline(s)
         # keep the workers busy before the parent spends time writing
         self._dispatch()
-        for done, result in completed:
-            done(result)
+        if completed:
+            with unit_collection():  # the parent's share: unpickled results, written
+                for done, result in completed:
+                    done(result)
+                completed.clear()
+                del done, result
 
     def _check_deadline(self, s: _Slot) -> None:
         started = s.mark[2]

@@ -274,7 +274,10 @@ class InlineExecutor:
         return self._uid
 
     def submit(self, unit: WorkUnit, done: Any) -> None:
-        done(run_unit(unit, self.engine.options, None, engine=self.engine))
+        from triage.batch.gcpace import unit_collection
+
+        with unit_collection():
+            done(run_unit(unit, self.engine.options, None, engine=self.engine))
 
     def wait(self) -> None:
         return None
