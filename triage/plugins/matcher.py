@@ -560,6 +560,10 @@ class _Lane:
         self.head = b""
 
     def _open(self) -> None:
+        # the hyperscan binding (0.9) keeps no reference to the handler or the
+        # context it is given: a temporary one (a lambda, a list made in the call)
+        # is freed under it and the next match crashes the process. The handler is
+        # a module function and the context a lane attribute, alive while it scans
         m = self.m
         self.events = defaultdict(list)
         self.hs_stream = m._db.stream(match_event_handler=_hs_callback, context=self.events)  # type: ignore[attr-defined]
