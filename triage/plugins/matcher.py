@@ -656,7 +656,7 @@ class _Lane:
         if self.z_on and b"\x00" not in data:  # memchr: no NUL, no UTF-16LE pair, nothing to detect
             self.z_on = False
         m = self.m
-        if m._bdb is not None:
+        if m._bdb is not None:  # compiled with the streaming database (None: the Python engine)
             events: defaultdict[int, list[int]] = defaultdict(list)
             self.events = events
             m._bdb.scan(data, match_event_handler=_hs_callback, context=events, scratch=m._thread_block_scratch())
@@ -664,12 +664,6 @@ class _Lane:
                 self._open_z()
                 self._z_scan(data, 0)
                 self._close_hs()
-        elif m._db is not None:
-            self._open()
-            self.hs_stream.scan(data, scratch=self.scratch)
-            if self.z_on:
-                self._z_scan(data, 0)
-            self._close_hs()
         self.buf = data  # type: ignore[assignment]  # bytes until trimmed
         self.pos = len(data)
         self.process(final=True)
