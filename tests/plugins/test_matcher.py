@@ -360,3 +360,27 @@ def test_a_closed_stream_is_freed_without_the_garbage_collector(scanners, engine
     finally:
         if was:
             gc.enable()
+
+
+@pytest.mark.parametrize("engine", [e for e in ENGINES if e == "hyperscan"])
+def test_without_a_block_database_one_shot_files_stream(scanners, monkeypatch, engine: str) -> None:
+    """The block-mode copy is a shortcut: if it cannot be compiled, whole small files are streamed."""
+    import triage.plugins.matcher as matcher_module
+
+    real = matcher_module.compile_db
+
+    def no_block(hs, mode, *args):  # noqa: ANN001, ANN202
+        if mode == hs.HS_MODE_BLOCK:
+            raise RuntimeError("refused")
+        return real(hs, mode, *args)
+
+    data = b"card 4111111111111111 mail bob@example.com\n" + "x alice@example.org y".encode("utf-16-le")
+    want, _ = ContentMatcher(scanners, engine=engine).scan_bytes(data)
+    monkeypatch.setattr(matcher_module, "compile_db", no_block)
+    m = ContentMatcher(scanners, engine=engine)
+    assert m._bdb is None and m.errors == []
+    arts, errs = m.scan_bytes(data)
+    assert errs == []
+    assert [(a.type, a.value, a.offset, a.encoding) for a in arts] == [
+        (a.type, a.value, a.offset, a.encoding) for a in want]
+    assert {("payment_card", "ascii"), ("email", "utf-16le")} <= {(a.type, a.encoding) for a in arts}

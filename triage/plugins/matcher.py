@@ -419,8 +419,12 @@ class ContentMatcher:
                 flags.append(0)
         db = compile_db(_hs, _hs.HS_MODE_STREAM, exprs, range(len(exprs)), flags)
         # the same expressions for a whole file in one block scan (most files): no stream
-        # to open and close, which was a third of a small file's cost
-        self._bdb = compile_db(_hs, _hs.HS_MODE_BLOCK, exprs, range(len(exprs)), flags)
+        # to open and close, which was a third of a small file's cost. Only a shortcut:
+        # should block mode refuse what stream mode took, one-shot files stream too
+        try:
+            self._bdb = compile_db(_hs, _hs.HS_MODE_BLOCK, exprs, range(len(exprs)), flags)
+        except Exception:  # noqa: BLE001 - the streaming database serves every file
+            self._bdb = None
         self._hs_targets = targets
         #: an expression's events are all consumed once this far behind
         self._hs_margin = [max(pats[pid].max_len for pid in t) + HIT_CONTEXT_BYTES for t in targets]
@@ -656,7 +660,7 @@ class _Lane:
         if self.z_on and b"\x00" not in data:  # memchr: no NUL, no UTF-16LE pair, nothing to detect
             self.z_on = False
         m = self.m
-        if m._bdb is not None:  # compiled with the streaming database (None: the Python engine)
+        if m._bdb is not None:
             events: defaultdict[int, list[int]] = defaultdict(list)
             self.events = events
             m._bdb.scan(data, match_event_handler=_hs_callback, context=events, scratch=m._thread_block_scratch())
@@ -664,6 +668,12 @@ class _Lane:
                 self._open_z()
                 self._z_scan(data, 0)
                 self._close_hs()
+        elif m._db is not None:  # no block-mode copy: stream the whole lane
+            self._open()
+            self.hs_stream.scan(data, scratch=self.scratch)
+            if self.z_on:
+                self._z_scan(data, 0)
+            self._close_hs()
         self.buf = data  # type: ignore[assignment]  # bytes until trimmed
         self.pos = len(data)
         self.process(final=True)
