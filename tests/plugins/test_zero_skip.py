@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from triage.plugins.api import HIT_CONTEXT_BYTES
-from triage.scan.zero_skip import SKIP_MIN_BYTES, scan_skipping_zeros
+from triage.scan.zero_skip import SKIP_MIN_BYTES, MediaReadError, scan_skipping_zeros
 from tests.plugins.conftest import ENGINES
 
 MiB = 1 << 20
@@ -59,7 +58,7 @@ def test_same_hits_as_one_stream(matchers, engine: str) -> None:
     assert {a.type for a in expected} >= {"email", "payment_card", "uk_bank_account", "uk_nino", "eth_address"}
 
     _Counting.fed = 0
-    margin = m.max_len + 2 * HIT_CONTEXT_BYTES + 2
+    margin = m.context_span
     segments = scan_skipping_zeros(lambda off, n: media[off : off + n], 0, len(media),
                                    lambda: _Counting(m.stream()), margin, chunk_bytes=4 * MiB)
     got = []
@@ -81,7 +80,7 @@ def test_header_after_zeros_is_the_streams_head(matchers) -> None:
              + b"A Smith,20-00-00,55779911\n")
     media = b"x" * 5000 + b"\x00" * (2 * SKIP_MIN_BYTES) + table
     segments = scan_skipping_zeros(lambda off, n: media[off : off + n], 0, len(media), m.stream,
-                                   m.max_len + 2 * HIT_CONTEXT_BYTES + 2)
+                                   m.context_span)
     found = [(a.value, a.offset + s) for s, arts, _ in segments for a in arts if a.type == "uk_bank_account"]
     assert found == [("200000-55779911", len(media) - len(table) + table.index(b"20-00-00"))]
 
@@ -100,3 +99,21 @@ def test_short_read_ends_the_scan() -> None:
     segs = scan_skipping_zeros(lambda off, n: media[off : off + n], 0, 10 * len(media), S, 100)
     assert b"".join(fed) == media
     assert [s for s, _, _ in segs] == [0]
+
+
+def test_a_failed_read_names_its_offset() -> None:
+    class S:
+        def feed(self, d: bytes) -> None:
+            pass
+
+        def close(self):  # noqa: ANN201
+            return [], []
+
+    def read(off: int, n: int) -> bytes:
+        if off >= 8 << 20:
+            raise OSError("bad sector")
+        return b"a" * n
+
+    with pytest.raises(MediaReadError) as info:
+        scan_skipping_zeros(read, 0, 16 << 20, S, 100)
+    assert info.value.offset == 8 << 20 and "bad sector" in str(info.value)

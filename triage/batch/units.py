@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from triage.batch.gcpace import unit_collection
 from triage.records import Artefact, Entry, FileResult, ScanError
 from triage.text import one_line
 from triage.scan.engine import FileOutcome, ScanEngine, ScanOptions
@@ -274,8 +275,6 @@ class InlineExecutor:
         return self._uid
 
     def submit(self, unit: WorkUnit, done: Any) -> None:
-        from triage.batch.gcpace import unit_collection
-
         with unit_collection():
             done(run_unit(unit, self.engine.options, None, engine=self.engine))
 

@@ -361,6 +361,10 @@ class ContentMatcher:
             for p in self._pats
         ]
         self.max_len = max((p.max_len for p in self._pats), default=1)
+        #: bytes that hold any match with the whole window its validator reads:
+        #: what a lane keeps behind it, and the zeros around a skipped stretch
+        #: (triage.scan.zero_skip) that keep hits as they were
+        self.context_span = self.max_len + 2 * HIT_CONTEXT_BYTES + 2
         #: per pattern: are validator answers remembered (see _memo_probe)
         self._memo_on = [True] * len(self._pats)
         self._memo_hits = [0] * len(self._pats)
@@ -871,7 +875,7 @@ class _Lane:
         return out
 
     def _trim(self) -> None:
-        margin = self.m.max_len + 2 * HIT_CONTEXT_BYTES + 2
+        margin = self.m.context_span
         keep_from = self.pos - margin
         firsts = [evs[0] for evs in self.events.values() if evs]
         if firsts:
@@ -1096,14 +1100,13 @@ class MatchStream:
             self._more = {}
             self.artefacts.sort(key=lambda a: (a.offset if a.offset is not None else -1, a.type, a.value))
             # the lanes point back at this stream (owner, the UTF-16 offset map): cut the
-            # cycle, so reference counting frees a file's buffers and memos at once rather
-            # than the garbage collector, which walked them all first (and left the memory
-            # to fresh pages meanwhile)
+            # cycle, so reference counting frees a file's buffers and memos with the stream
+            # rather than the garbage collector, which walked them all first (and left the
+            # memory to fresh pages meanwhile)
             for lane in (self.raw, self.u16):
                 if lane is not None:
                     lane.owner = None  # type: ignore[assignment]
                     lane.to_offset = _minus_one
-                    lane.memo = {}
         return self.artefacts, self.errors
 
     # -- errors --------------------------------------------------------------

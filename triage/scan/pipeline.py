@@ -282,15 +282,12 @@ def scan_raw_ranges(img: Any, engine: ScanEngine, volume_addr: int, volume_offse
         return [], []
     from dataclasses import replace
 
-    from triage.plugins.api import HIT_CONTEXT_BYTES
     from triage.scan.engine import aggregate_artefacts
-    from triage.scan.zero_skip import scan_skipping_zeros
+    from triage.scan.zero_skip import MediaReadError, scan_skipping_zeros
 
     size = img.get_size()
     out: list[Artefact] = []
     errs: list[ScanError] = []
-    # a match and the window its validator reads fit in this many zero bytes
-    margin = engine.matcher.max_len + 2 * HIT_CONTEXT_BYTES + 2
     for start, length in ranges:
         length = max(0, min(length, size - start))
         if length == 0:
@@ -299,10 +296,14 @@ def scan_raw_ranges(img: Any, engine: ScanEngine, volume_addr: int, volume_offse
         last = min(size, start + length + tail)
         # every hit, not folded: a value's first copy may lie in the lead
         try:
-            segments = scan_skipping_zeros(img.read, first, last, engine.matcher.stream, margin,
-                                           UNALLOC_CHUNK_BYTES)
-        except Exception as exc:
-            errs.append(ScanError("unallocated", f"read failed in [{first}, {last}): {one_line(exc)}",
+            segments = scan_skipping_zeros(img.read, first, last, engine.matcher.stream,
+                                           engine.matcher.context_span, UNALLOC_CHUNK_BYTES)
+        except MediaReadError as exc:
+            errs.append(ScanError("unallocated", f"read failed at {exc.offset}: {one_line(exc)}",
+                                  volume_addr=volume_addr, offset=exc.offset - volume_offset))
+            continue
+        except Exception as exc:  # the matcher itself: recorded, the other ranges go on
+            errs.append(ScanError("unallocated", f"content scan failed in [{first}, {last}): {one_line(exc)}",
                                   volume_addr=volume_addr, offset=first - volume_offset))
             continue
         region = start - volume_offset

@@ -38,6 +38,14 @@ _NULS = re.compile(rb"\x00*")
 Segment = tuple[int, list[Artefact], list[ScanError]]
 
 
+class MediaReadError(Exception):
+    """A read of the media failed; ``offset`` is where (absolute), ``__cause__`` why."""
+
+    def __init__(self, offset: int, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.offset = offset
+
+
 def scan_skipping_zeros(
     read: Callable[[int, int], bytes],
     first: int,
@@ -51,7 +59,8 @@ def scan_skipping_zeros(
     ``read(offset, n)`` reads the media; ``new_stream()`` makes a matcher
     stream (``feed``/``close``). Offsets in a segment's artefacts and errors
     are relative to its start. A short read ends the scan where it happened
-    (the caller sees how far segments reached); a read error propagates.
+    (the caller sees how far segments reached); a failed read raises
+    :class:`MediaReadError` with its offset.
     """
     chunk_bytes = max(BLOCK_BYTES, chunk_bytes - chunk_bytes % BLOCK_BYTES)
     margin = min(margin, SKIP_MIN_BYTES // 2)
@@ -76,7 +85,10 @@ def scan_skipping_zeros(
 
     pos = first
     while pos < last:
-        data = read(pos, min(chunk_bytes, last - pos))
+        try:
+            data = read(pos, min(chunk_bytes, last - pos))
+        except Exception as exc:
+            raise MediaReadError(pos, exc) from exc
         if not data:
             break
         n = len(data)
