@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages triage needs, only those missing.
 #   scripts/sysdeps.sh run     libmagic (python-magic loads it), venv support
-#   scripts/sysdeps.sh test    + The Sleuth Kit CLI (independent oracle in fixture tests)
+#   scripts/sysdeps.sh test    + The Sleuth Kit CLI (oracle, mactime), chromium, xmllint, pdftoppm
 #   scripts/sysdeps.sh bench   + hashdeep and yara (the peers bench/run measures against)
 #   scripts/sysdeps.sh fixtures + the tools fixtures/build.sh uses to rebuild the images
 set -euo pipefail
@@ -15,6 +15,13 @@ have_lib 'libmagic\.so\.1' || need+=(libmagic1)
 if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then need+=(python3-venv); fi
 if [[ "$level" == test || "$level" == bench || "$level" == fixtures ]]; then
   have_cmd fls || need+=(sleuthkit)
+fi
+if [[ "$level" == test ]]; then
+  # readers of what triage writes: a real browser for the report, xmllint for
+  # DFXML, pdftoppm for the PDF report (mactime comes with sleuthkit)
+  have_cmd chromium || need+=(chromium)
+  have_cmd xmllint || need+=(libxml2-utils)
+  have_cmd pdftoppm || need+=(poppler-utils)
 fi
 if [[ "$level" == bench ]]; then
   have_cmd hashdeep || need+=(hashdeep)

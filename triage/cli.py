@@ -33,6 +33,10 @@ def _add_commands() -> None:
         ("triage.commands.hashset", "hashset_group"),
         ("triage.commands.plugins", "plugins_cmd"),
         ("triage.commands.batch", "batch_cmd"),
+        ("triage.commands.tag", "tag_cmd"),
+        ("triage.commands.report", "report_cmd"),
+        ("triage.commands.export", "export_cmd"),
+        ("triage.commands.extract", "extract_cmd"),
     )
     import importlib
 

@@ -211,6 +211,31 @@ def m0001_initial(db: Database) -> None:
     )
 
 
+@migrations(name="0002_tags")
+def m0002_tags(db: Database) -> None:
+    """Tags and notes as rows of their own: who marked what, when, and why.
+
+    Reports (``--tagged-only``), extraction (``--tagged``) and review read
+    them; a tag is never a comment hidden in another row's blob.
+    """
+    db.execute(
+        """
+        CREATE TABLE tags (
+            id INTEGER PRIMARY KEY,
+            evidence_id TEXT,
+            target TEXT NOT NULL,          -- file, artefact, yara_match
+            target_id INTEGER NOT NULL,    -- files.id, artefacts.id or yara_matches.id
+            tag TEXT NOT NULL,             -- e.g. relevant, notable, not-relevant, a category
+            note TEXT,
+            examiner TEXT,
+            created TEXT NOT NULL,
+            run_id INTEGER REFERENCES runs(id),
+            UNIQUE (target, target_id, tag)
+        )"""
+    )
+    db.execute("CREATE INDEX idx_tags_target ON tags(target, target_id)")
+
+
 KNOWN_MIGRATIONS = [m.name for m in migrations._migrations]
 SCHEMA_VERSION = len(KNOWN_MIGRATIONS)
 

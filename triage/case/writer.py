@@ -392,6 +392,27 @@ class CaseWriter:
         self._write_error(evidence_id, volume_id, file_id, err)
         self._maybe_commit()
 
+    # -- tags -----------------------------------------------------------------
+    def add_tag(self, target: str, target_id: int, tag: str, note: str | None = None,
+                examiner: str | None = None) -> int:
+        """Mark a file, artefact or YARA match; the same tag again updates its note and who set it."""
+        table = {"file": "files", "artefact": "artefacts", "yara_match": "yara_matches"}.get(target)
+        if table is None:
+            raise ValueError(f"cannot tag a {target!r}: file, artefact or yara_match")
+        row = self.conn.execute(f"SELECT evidence_id FROM {table} WHERE id = ?", (target_id,)).fetchone()
+        if row is None:
+            raise ValueError(f"no {target} with id {target_id} in this case")
+        self.commit()
+        self.conn.execute(
+            "INSERT INTO tags (evidence_id, target, target_id, tag, note, examiner, created, run_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (target, target_id, tag) DO UPDATE SET"
+            " note = excluded.note, examiner = excluded.examiner, created = excluded.created,"
+            " run_id = excluded.run_id",
+            (row[0], target, target_id, tag, note, examiner, utc_now(), self.run_id))
+        self.conn.commit()
+        return int(self.conn.execute("SELECT id FROM tags WHERE target = ? AND target_id = ? AND tag = ?",
+                                     (target, target_id, tag)).fetchone()[0])
+
     def count(self, table: str, where: str = "", params: tuple[Any, ...] = ()) -> int:
         sql = f"SELECT count(*) FROM {table}" + (f" WHERE {where}" if where else "")
         return int(self.conn.execute(sql, params).fetchone()[0])
