@@ -59,7 +59,8 @@ def test_a_case_from_a_newer_triage_is_refused(case: Path, tmp_path: Path) -> No
     newer = tmp_path / "newer.db"
     shutil.copyfile(case, newer)
     conn = sqlite3.connect(newer)
-    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('triage', '0099_future', 'x')")
+    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                 "VALUES ('triage', '0099_future', 'x')")
     conn.commit()
     conn.close()
     with pytest.raises(SchemaError, match="newer triage.*0099_future"):
