@@ -22,6 +22,9 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+lint: $(STAMP)
+	$(BIN)/python -m ruff check .
+
 bench: $(STAMP)
 	PYTHON=$(PYTHON) bash scripts/sysdeps.sh bench
 	$(BIN)/python bench/run
