@@ -538,6 +538,18 @@ class CaseReader:
             f"SELECT value, sum(count), count(DISTINCT file_id), count(DISTINCT evidence_id), min(id) "
             f"FROM artefacts{w.sql()} GROUP BY value ORDER BY 2 DESC, 5 LIMIT ?", (*w.params, limit))]
 
+    def artefact_time_histogram(self, types: Iterable[str], evidence_id: str | None = None,
+                                bucket_chars: int = 7) -> list[tuple[str, int]]:
+        """Dated artefacts of these types per period of ``timestamp`` (browser visits, message dates)."""
+        w = _Where()
+        w.any_of("type", types)
+        w.add("timestamp IS NOT NULL")
+        if evidence_id is not None:
+            w.add("evidence_id = ?", evidence_id)
+        return [(r[0], int(r[1])) for r in self.conn.execute(
+            f"SELECT substr(timestamp, 1, ?), count(*) FROM artefacts{w.sql()} GROUP BY 1 ORDER BY 1",
+            (bucket_chars, *w.params))]
+
     def count_artefacts(self, evidence_ids: Sequence[str] | None = None, types: Iterable[str] | None = None) -> int:
         w = _Where()
         w.any_of("evidence_id", evidence_ids)
@@ -570,6 +582,17 @@ class CaseReader:
             w.add("h.kind = ?", kind)
         return self._stream(HashHitRow, "SELECT h.*, f.path AS file_path, f.sha256 AS file_sha256 FROM hash_hits h "
                                         f"LEFT JOIN files f ON f.id = h.file_id{w.sql()} ORDER BY h.id", w.params)
+
+    def hash_set_counts(self, evidence_id: str | None = None, kind: str | None = None) -> list[TypeCount]:
+        """Hash-set hits per set (``name`` = set, ``count`` = hits, ``files`` = distinct files), most files first."""
+        w = _Where()
+        if evidence_id is not None:
+            w.add("evidence_id = ?", evidence_id)
+        if kind is not None:
+            w.add("kind = ?", kind)
+        return [TypeCount(r[0], int(r[1]), int(r[2])) for r in self.conn.execute(
+            f"SELECT set_name, count(*), count(DISTINCT file_id) FROM hash_hits{w.sql()} GROUP BY set_name "
+            "ORDER BY 3 DESC, 1", w.params)]
 
     def iter_errors(self, evidence_ids: Sequence[str] | None = None,
                     stages: Iterable[str] | None = None) -> Iterator[ErrorRow]:
