@@ -446,7 +446,9 @@ class CaseReader:
             w.add("type NOT IN ('dir', 'virtual_dir')")
         if with_content_only:
             w.add("sha256 IS NOT NULL")
-        order = {"id": "id", "path": "evidence_id, path, id"}.get(order_by, "id")
+        # "volume": grouped by volume (in volume id order), files of no volume last: DFXML nests files in volumes
+        order = {"id": "id", "path": "evidence_id, path, id",
+                 "volume": "volume_id IS NULL, volume_id, id"}.get(order_by, "id")
         return self._stream(FileRow, f"SELECT * FROM files{w.sql()} ORDER BY {order}", w.params)
 
     def count_files(self, evidence_ids: Sequence[str] | None = None) -> int:
