@@ -1,0 +1,184 @@
+"""Finding file systems when the partition table lies: a bounded search for boot sectors and superblocks.
+
+When no partition table leads to a file system The Sleuth Kit can open,
+the media is searched, as TestDisk and ``fsstat -o`` by hand would do, for
+the first sector of a file system at aligned offsets: FAT12/16/32, NTFS and
+exFAT boot sectors, the ext2/3/4 and HFS+ superblocks (1 KiB in) and the
+ISO9660 primary volume descriptor (32 KiB in). A candidate is kept only when
+The Sleuth Kit opens a file system there; it becomes a ``recovered`` volume.
+
+The search is bounded so that it ends in time proportional to the media and
+never reads more than a fixed budget:
+
+- every 512-byte sector of the first ``DENSE_BYTES`` (partitions of the CHS
+  era start at sector 63, modern ones at 1 MiB);
+- beyond that, every ``SPARSE_ALIGN`` (1 MiB) boundary, at most
+  ``MAX_SPARSE_PROBES`` of them (the first 1 TiB past the dense region);
+  ISO9660 is looked for in the dense region only;
+- at most ``MAX_RECOVERED`` volumes are kept.
+
+Copies are not volumes of their own: an ext superblock whose block group is
+not 0 is a backup, a boot sector byte-identical to one already kept is its
+backup copy (FAT32 sector 6, NTFS last sector), and a candidate inside a
+kept volume whose size fits the media is part of it.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+SECTOR = 512
+#: every sector of this many leading bytes is a candidate
+DENSE_BYTES = 64 * 1024 * 1024
+#: beyond the dense region, candidates are this far apart
+SPARSE_ALIGN = 1024 * 1024
+#: candidates probed beyond the dense region (1 TiB at 1 MiB alignment)
+MAX_SPARSE_PROBES = 1024 * 1024
+#: recovered volumes kept at most
+MAX_RECOVERED = 64
+#: bytes read per window of the dense region
+WINDOW_BYTES = 1024 * 1024
+#: bytes a candidate needs after its offset (ISO9660: descriptor at 32 KiB)
+_ISO_PVD = 32768
+_LOOKAHEAD = _ISO_PVD + 2048
+INT64_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A file-system signature at ``offset``: its kind, the size it claims, and the bytes that identify it."""
+
+    offset: int
+    kind: str  # fat, ntfs, exfat, ext, hfsplus, iso9660
+    claimed_bytes: int  # what the boot sector / superblock says (0 when it says nothing usable)
+    head: bytes  # the boot sector or superblock, to tell a backup copy from a file system
+
+
+def _u16(b: bytes, o: int) -> int:
+    return int(struct.unpack_from("<H", b, o)[0])
+
+
+def _u32(b: bytes, o: int) -> int:
+    return int(struct.unpack_from("<I", b, o)[0])
+
+
+def _u64(b: bytes, o: int) -> int:
+    return int(struct.unpack_from("<Q", b, o)[0])
+
+
+def _boot_sector(b: bytes, o: int) -> Candidate | None:
+    """FAT, NTFS or exFAT boot sector at ``b[o:o+512]``."""
+    if b[o + 510:o + 512] != b"\x55\xaa":
+        return None
+    oem = b[o + 3:o + 11]
+    head = bytes(b[o:o + SECTOR])
+    if oem == b"NTFS    ":
+        bps = _u16(b, o + 11)
+        if bps not in (512, 1024, 2048, 4096):
+            return None
+        return Candidate(o, "ntfs", (_u64(b, o + 40) + 1) * bps, head)
+    if oem == b"EXFAT   ":
+        shift = b[o + 108]
+        if not 9 <= shift <= 12:
+            return None
+        return Candidate(o, "exfat", _u64(b, o + 72) << shift, head)
+    if b[o] not in (0xEB, 0xE9):
+        return None
+    bps = _u16(b, o + 11)
+    spc = b[o + 13]
+    if bps not in (512, 1024, 2048, 4096) or spc == 0 or spc & (spc - 1) or _u16(b, o + 14) == 0 \
+            or b[o + 16] not in (1, 2):
+        return None
+    if b[o + 54:o + 57] != b"FAT" and b[o + 82:o + 87] != b"FAT32":
+        return None
+    total = _u16(b, o + 19) or _u32(b, o + 32)
+    return Candidate(o, "fat", total * bps, head)
+
+
+def _superblock(b: bytes, o: int) -> Candidate | None:
+    """ext2/3/4 or HFS+ superblock 1 KiB after ``o``."""
+    sb = o + 1024
+    if b[sb + 56:sb + 58] == b"\x53\xef":
+        log_bs = _u32(b, sb + 24)
+        if log_bs > 6 or _u16(b, sb + 90) != 0:  # block size past 64 KiB, or a backup superblock
+            return None
+        blocks = _u32(b, sb + 4)
+        if _u32(b, sb + 0x60) & 0x80:  # INCOMPAT_64BIT
+            blocks |= _u32(b, sb + 0x150) << 32
+        return Candidate(o, "ext", blocks * (1024 << log_bs), bytes(b[sb:sb + 1024]))
+    if b[sb:sb + 2] in (b"H+", b"HX") and b[sb + 2:sb + 4] in (b"\x00\x04", b"\x00\x05"):
+        block, total = struct.unpack_from(">II", b, sb + 40)
+        return Candidate(o, "hfsplus", block * total, bytes(b[sb:sb + 512]))
+    return None
+
+
+def _iso9660(b: bytes, o: int) -> Candidate | None:
+    pvd = o + _ISO_PVD
+    if b[pvd:pvd + 6] != b"\x01CD001":
+        return None
+    return Candidate(o, "iso9660", _u32(b, pvd + 80) * _u16(b, pvd + 128), bytes(b[pvd:pvd + 2048]))
+
+
+def _probe(b: bytes, o: int, iso: bool) -> Candidate | None:
+    return _boot_sector(b, o) or _superblock(b, o) or (_iso9660(b, o) if iso else None)
+
+
+def candidates(read: Callable[[int, int], bytes], size: int) -> Iterator[Candidate]:
+    """Every signature at an aligned offset, in offset order, within the search bounds (module docstring)."""
+    dense_end = min(size, DENSE_BYTES)
+    pos = 0
+    while pos < dense_end:
+        n = min(WINDOW_BYTES, dense_end - pos)
+        buf = read(pos, min(n + _LOOKAHEAD, size - pos))
+        if not buf:
+            return
+        buf = bytes(buf).ljust(n + _LOOKAHEAD, b"\x00")
+        for rel in range(0, n, SECTOR):
+            found = _probe(buf, rel, True)
+            if found is not None:
+                yield Candidate(pos + rel, found.kind, found.claimed_bytes, found.head)
+        pos += n
+    probes = 0
+    pos = max(DENSE_BYTES, 0)
+    while pos + SECTOR <= size and probes < MAX_SPARSE_PROBES:
+        probes += 1
+        buf = read(pos, 2048)
+        if buf:
+            found = _probe(bytes(buf).ljust(2048, b"\x00"), 0, False)
+            if found is not None:
+                yield Candidate(pos, found.kind, found.claimed_bytes, found.head)
+        pos += SPARSE_ALIGN
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A file system TSK opened where a signature was found: its extent on the media, cut to the media."""
+
+    offset: int
+    length: int
+    kind: str
+    claimed_bytes: int  # as the file system says, possibly past the media's end or absurd
+
+
+def search(read: Callable[[int, int], bytes], size: int, opens: Callable[[int], bool]) -> list[Found]:
+    """The file systems a bounded search finds; ``opens(offset)`` says whether TSK opens one there."""
+    kept: list[Found] = []
+    heads: set[bytes] = set()
+    for cand in candidates(read, size):
+        if len(kept) >= MAX_RECOVERED:
+            break
+        if cand.head in heads:
+            continue  # a backup copy of a boot sector or superblock already kept
+        if any(k.offset <= cand.offset < k.offset + k.length and 0 < k.claimed_bytes <= size - k.offset
+               for k in kept):
+            continue  # inside a kept file system whose size is believable
+        if not opens(cand.offset):
+            continue
+        remaining = size - cand.offset
+        claimed = cand.claimed_bytes
+        length = claimed if 0 < claimed <= remaining else remaining
+        kept.append(Found(cand.offset, length, cand.kind, claimed))
+        heads.add(cand.head)
+    return kept
