@@ -54,6 +54,8 @@ _DATA_ATTR_TYPES = {
     int(pytsk3.TSK_FS_ATTR_TYPE_DEFAULT),
 }
 ORPHAN_DIR = "$OrphanFiles"
+#: block addresses and run lengths above this are corrupt (they fit no media and no array('q'))
+_RUN_MAX = 2**62
 
 
 def _decode(name: bytes | str | None) -> str:
@@ -134,7 +136,8 @@ def _data_streams(f: pytsk3.File, runs: array | None = None) -> list[tuple[str |
                         continue
                     if int(run.len) > 0:
                         real_runs += 1
-                        if runs is not None:
+                        if runs is not None and int(run.addr) <= _RUN_MAX and int(run.len) <= _RUN_MAX:
+                            # a run beyond any media (corrupt extents) cannot cover free space: not kept
                             runs.append(int(run.addr))
                             runs.append(int(run.len))
             if atype not in _DATA_ATTR_TYPES:
@@ -320,7 +323,11 @@ def _walk_dir(
 
 
 def unallocated_ranges(runs: array, block_count: int, first_block: int = 0) -> list[tuple[int, int]]:
-    """Complement of the allocated runs within [first_block, block_count): (first block, count) pairs."""
+    """Complement of the allocated runs within [first_block, block_count): (first block, count) pairs.
+
+    ``block_count`` is the caller's bound (the file system's blocks cut to
+    the media): runs past it, however long they claim to be, add nothing.
+    """
     pairs = sorted((runs[i], runs[i + 1]) for i in range(0, len(runs) - 1, 2))
     out: list[tuple[int, int]] = []
     cursor = first_block
