@@ -8,6 +8,7 @@ item's scan (and is recorded too).
 from __future__ import annotations
 
 import logging
+import sqlite3
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -135,32 +136,61 @@ def _scan_opened(opened: OpenedEvidence, writer: CaseWriter, engine: ScanEngine,
         writer.clear_progress(ev.id)
     layout: VolumeLayout = list_volumes(opened.img, ev.id)
     writer.upsert_evidence(ev, examiner, "scanning", layout.volume_system)
-    for err in layout.errors:
-        _record(writer, ev.id, None, err, stats)
     volume_ids: dict[tuple[int, int], int] = {}
     for vol in layout.volumes:
         volume_ids[(vol.addr, vol.offset)] = writer.upsert_volume(vol)
+    by_addr = {addr: vid for (addr, _off), vid in volume_ids.items()}
+    for err in layout.errors:
+        _record(writer, ev.id, by_addr.get(err.volume_addr) if err.volume_addr is not None else None, err, stats)
     writer.commit()
     stats.volumes = len(layout.volumes)
 
     for vol in layout.volumes:
         vid = volume_ids[(vol.addr, vol.offset)]
-        if vol.fs_type:
-            stats.file_systems += 1
-            _scan_fs_volume(opened, vol, vid, writer, engine, resuming, progress, stats, executor)
-        elif vol.kind in ("unallocated", "partition", "whole") and engine.matcher is not None \
-                and engine.options.unallocated:
-            # a gap, or a partition whose file system TSK cannot read: its bytes are still searched
-            _submit_raw(opened, vol, vid, [(vol.offset, vol.length)], writer, stats, executor)
+        # one bad volume costs that volume only: what it gave is kept, the next one is scanned
+        try:
+            if vol.fs_type:
+                stats.file_systems += 1
+                _scan_fs_volume(opened, vol, vid, writer, engine, resuming, progress, stats, executor)
+            elif vol.kind in ("unallocated", "partition", "whole") and engine.matcher is not None \
+                    and engine.options.unallocated:
+                # a gap, or a partition whose file system TSK cannot read: its bytes are still searched
+                _submit_raw(opened, vol, vid, [(vol.offset, vol.length)], writer, stats, executor)
+        except sqlite3.Error:
+            raise  # the case itself failing is not this volume's fault: the item cannot go on
+        except Exception as exc:
+            _record(writer, ev.id, vid, ScanError("fs" if vol.fs_type else "unallocated",
+                                                  f"volume at {vol.offset} abandoned: {one_line(exc)}",
+                                                  volume_addr=vol.addr, offset=0), stats)
+            writer.commit()
     executor.wait()
     writer.commit()
-    if stats.file_systems == 0:
-        stats.status = "failed" if stats.files == 0 else "partial"
+    if stats.files + stats.skipped == 0 and (stats.file_systems == 0 or stats.errors):
+        stats.status = "failed"
+        stats.message = _nothing_read(layout, stats)
+        _record(writer, ev.id, None, ScanError("volumes", stats.message), stats)
+        writer.commit()
+    elif stats.file_systems == 0:
+        stats.status = "partial"
         stats.message = "no file system found that The Sleuth Kit can read"
     elif stats.errors:
         stats.status = "partial"
     writer.set_evidence_status(ev.id, "complete" if stats.status != "failed" else "failed")
     return stats
+
+
+def _nothing_read(layout: VolumeLayout, stats: ItemStats) -> str:
+    """One line for an item of which nothing could be read: what was tried and why it failed."""
+    parts = sum(1 for v in layout.volumes if v.kind == "partition")
+    if stats.file_systems:
+        return (f"nothing read: {stats.file_systems} file system(s) opened but none could be walked "
+                f"({stats.errors} errors recorded)")
+    if layout.volume_system == "none":
+        where = "no partition table, no file system at offset 0"
+    else:
+        where = f"the {layout.volume_system} partition table lists {parts} partition(s), none with a file system"
+    return (f"nothing read: {where} and none found by searching the media for boot sectors and superblocks "
+            "that The Sleuth Kit can open")
 
 
 def _scan_fs_volume(opened: OpenedEvidence, vol: Volume, vid: int, writer: CaseWriter, engine: ScanEngine,
@@ -228,7 +258,8 @@ def _scan_fs_volume(opened: OpenedEvidence, vol: Volume, vid: int, writer: CaseW
     if runs is not None:  # submitted before the analysers' wait: workers search it meanwhile
         block = int(fs.info.block_size)
         first = int(fs.info.first_block)
-        count = int(fs.info.last_block) + 1
+        # a superblock may claim any size: blocks past the end of the media are not free space, they are not there
+        count = min(int(fs.info.last_block) + 1, max(0, opened.img.get_size() - vol.offset) // max(block, 1))
         ranges = [(vol.offset + s * block, n * block) for s, n in unallocated_ranges(runs, count, first)]
         _submit_raw(opened, vol, vid, ranges, writer, stats, executor)
 
@@ -248,6 +279,7 @@ def _submit_raw(opened: OpenedEvidence, vol: Volume, vid: int, ranges: list[tupl
     from triage.batch.units import WorkUnit, plan_raw_units
 
     ev_id = opened.evidence.id
+    ranges = clip_ranges(ranges, vol.offset, opened.img.get_size())
     for unit_ranges, lead, tail in plan_raw_units(ranges):
         key = f"volume:{vol.addr}:{vol.offset}:unallocated:{unit_ranges[0][0]}"
         if writer.unit_done(ev_id, key):
@@ -264,6 +296,16 @@ def _submit_raw(opened: OpenedEvidence, vol: Volume, vid: int, ranges: list[tupl
 
         executor.submit(WorkUnit(executor.next_uid(), opened.evidence.path, vol.addr, vol.offset,
                                  ranges=unit_ranges, lead=lead, tail=tail), done)
+
+
+def clip_ranges(ranges: list[tuple[int, int]], lo: int, media_size: int) -> list[tuple[int, int]]:
+    """Media ranges cut to [lo, media_size): what a table or file system claims past the media is not planned."""
+    out = []
+    for start, length in ranges:
+        a, b = max(start, lo, 0), min(start + length, media_size)
+        if b > a:
+            out.append((a, b - a))
+    return out
 
 
 def scan_raw_ranges(img: Any, engine: ScanEngine, volume_addr: int, volume_offset: int,
