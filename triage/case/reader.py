@@ -558,6 +558,18 @@ class CaseReader:
         w.any_of("type", types)
         return int(self._scalar(f"SELECT count(*) FROM artefacts{w.sql()}", w.params))
 
+    def artefact_extra_keys(self, evidence_ids: Sequence[str] | None = None) -> dict[str, list[str]]:
+        """``{type: [top-level extra keys, by name]}``: the columns a per-type table of artefacts needs."""
+        w = _Where()
+        w.any_of("a.evidence_id", evidence_ids)
+        w.add("json_valid(a.extra) AND json_type(a.extra) = 'object'")
+        out: dict[str, list[str]] = {}
+        for typ, key in self.conn.execute(
+                f"SELECT DISTINCT a.type, j.key FROM artefacts a, json_each(a.extra) j{w.sql()} ORDER BY 1, 2",
+                w.params):
+            out.setdefault(typ, []).append(key)
+        return out
+
     def iter_yara_matches(self, evidence_ids: Sequence[str] | None = None, *, rules: Iterable[str] | None = None,
                           file_ids: Iterable[int] | None = None) -> Iterator[YaraRow]:
         w = _Where()
