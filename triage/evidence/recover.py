@@ -125,17 +125,32 @@ def _probe(b: bytes, o: int, iso: bool) -> Candidate | None:
     return _boot_sector(b, o) or _superblock(b, o) or (_iso9660(b, o) if iso else None)
 
 
-def candidates(read: Callable[[int, int], bytes], size: int) -> Iterator[Candidate]:
-    """Every signature at an aligned offset, in offset order, within the search bounds (module docstring)."""
+def _inside(pos: int, end: int, skip: list[tuple[int, int]]) -> bool:
+    return any(a <= pos and end <= b for a, b in skip)
+
+
+def candidates(read: Callable[[int, int], bytes], size: int,
+               skip: list[tuple[int, int]] | None = None) -> Iterator[Candidate]:
+    """Every signature at an aligned offset, in offset order, within the search bounds (module docstring).
+
+    Offsets inside a ``skip`` range (``(start, end)``: file systems already
+    found) are not candidates, and windows wholly inside one are not read.
+    """
+    skip = skip or []
     dense_end = min(size, DENSE_BYTES)
     pos = 0
     while pos < dense_end:
         n = min(WINDOW_BYTES, dense_end - pos)
+        if _inside(pos, pos + n, skip):
+            pos += n
+            continue
         buf = read(pos, min(n + _LOOKAHEAD, size - pos))
         if not buf:
             return
         buf = bytes(buf).ljust(n + _LOOKAHEAD, b"\x00")
         for rel in range(0, n, SECTOR):
+            if skip and _inside(pos + rel, pos + rel + 1, skip):
+                continue
             found = _probe(buf, rel, True)
             if found is not None:
                 yield Candidate(pos + rel, found.kind, found.claimed_bytes, found.head)
@@ -143,6 +158,9 @@ def candidates(read: Callable[[int, int], bytes], size: int) -> Iterator[Candida
     probes = 0
     pos = max(DENSE_BYTES, 0)
     while pos + SECTOR <= size and probes < MAX_SPARSE_PROBES:
+        if skip and _inside(pos, pos + 1, skip):
+            pos += SPARSE_ALIGN
+            continue
         probes += 1
         buf = read(pos, 2048)
         if buf:
@@ -162,11 +180,12 @@ class Found:
     claimed_bytes: int  # as the file system says, possibly past the media's end or absurd
 
 
-def search(read: Callable[[int, int], bytes], size: int, opens: Callable[[int], bool]) -> list[Found]:
-    """The file systems a bounded search finds; ``opens(offset)`` says whether TSK opens one there."""
+def search(read: Callable[[int, int], bytes], size: int, opens: Callable[[int], bool],
+           skip: list[tuple[int, int]] | None = None) -> list[Found]:
+    """The file systems a bounded search finds outside ``skip``; ``opens(offset)``: does TSK open one there."""
     kept: list[Found] = []
     heads: set[bytes] = set()
-    for cand in candidates(read, size):
+    for cand in candidates(read, size, skip):
         if len(kept) >= MAX_RECOVERED:
             break
         if cand.head in heads:

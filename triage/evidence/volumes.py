@@ -212,7 +212,8 @@ def _choose_table(img: pytsk3.Img_Info, evidence_id: str, size: int) -> VolumeLa
     return layout
 
 
-def _recover(img: pytsk3.Img_Info, evidence_id: str, size: int) -> list[Volume]:
+def _recover(img: pytsk3.Img_Info, evidence_id: str, size: int, skip: list[tuple[int, int]],
+             first_addr: int = RECOVERED_ADDR_BASE) -> list[Volume]:
     """File systems found by the bounded boot-sector search (triage.evidence.recover), as ``recovered`` volumes."""
     from triage.evidence import recover
 
@@ -230,11 +231,11 @@ def _recover(img: pytsk3.Img_Info, evidence_id: str, size: int) -> list[Volume]:
         return True
 
     out: list[Volume] = []
-    for i, found in enumerate(recover.search(read, size, opens)):
+    for i, found in enumerate(recover.search(read, size, opens, skip)):
         desc = f"{found.kind} found by search at sector {found.offset // 512}"
         if found.claimed_bytes != found.length:
             desc += f" (claims {found.claimed_bytes} bytes; cut to the media)"
-        vol = Volume(evidence_id, RECOVERED_ADDR_BASE - i, found.offset, found.length, "recovered", desc,
+        vol = Volume(evidence_id, first_addr - i, found.offset, found.length, "recovered", desc,
                      volume_system="none")
         probed, err = _probe_fs(img, vol)
         if err is None:
@@ -268,8 +269,18 @@ def list_volumes(img: pytsk3.Img_Info, evidence_id: str, recover: bool = True) -
         vol, err = _probe_fs(img, whole)
         if err is None:
             layout.volumes.append(vol)
-    if recover and not any(v.fs_type for v in layout.volumes):
-        found = _recover(img, evidence_id, size)
+    if recover and layout.volume_system != "none" and any(v.fs_type for v in layout.volumes):
+        # the table may hide a file system (an entry wiped or pointed elsewhere): the media no file
+        # system covers is searched too, and what is found there is recovered beside the table's
+        covered = [(v.offset, v.offset + v.length) for v in layout.volumes if v.fs_type]
+        found = _recover(img, evidence_id, size, covered)
+        if found:
+            layout.errors.append(ScanError(
+                "volumes", f"{len(found)} file system(s) the partition table does not list found by searching "
+                           "the media outside its file systems (volumes of kind recovered)"))
+            layout.volumes.extend(found)
+    elif recover and not any(v.fs_type for v in layout.volumes):
+        found = _recover(img, evidence_id, size, [])
         if found:
             layout.errors.append(ScanError(
                 "volumes", f"no usable partition table: {len(found)} file system(s) found by searching the media "
