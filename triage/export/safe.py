@@ -41,8 +41,12 @@ CSV_NEUTRALISATION_NOTE = (
     "real columns are written as numbers and never prefixed. Remove the leading quote of such a cell to get "
     "the value as stored; the JSONL export holds every value exactly.")
 
-# digit runs with single space/hyphen separators, found whole, then split into candidate cards
-_DIGIT_RUN = re.compile(r"\d+(?:[ -]\d+)*")
+# digit runs with single space/hyphen separators, found whole, then split into candidate cards; not inside a
+# word (an IBAN's BBAN, a hex digest), but after track 1's "%B" and after a \xNN escape (contexts are escaped)
+_DIGIT_RUN = re.compile(r"(?:(?<![A-Za-z0-9])|(?<=%B)|(?<=\\x[0-9a-f]{2}))\d+(?:[ -]\d+)*(?![A-Za-z0-9])")
+# numbers that look like digit groups but are not cards: an IBAN written in groups, a sort code (+ account)
+_NOT_CARDS = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])"
+                        r"|(?<![\d-])\d{2}-\d{2}-\d{2}(?![\d-])")
 _MIN_PAN, _MAX_PAN = 13, 19
 
 
@@ -107,7 +111,14 @@ def mask_card_numbers(text: Any) -> Any:
     """Free text with every plausible card number masked (first six, last four); non-text unchanged."""
     if not isinstance(text, str) or len(text) < _MIN_PAN:
         return text
-    return _DIGIT_RUN.sub(lambda m: _mask_run(m.group(0)) if len(m.group(0)) >= _MIN_PAN else m.group(0), text)
+    protected = [m.span() for m in _NOT_CARDS.finditer(text)]
+
+    def one(m: re.Match[str]) -> str:
+        run = m.group(0)
+        if len(run) < _MIN_PAN or any(a < m.end() and m.start() < b for a, b in protected):
+            return run
+        return _mask_run(run)
+    return _DIGIT_RUN.sub(one, text)
 
 
 def mask_card_value(artefact_type: str, value: Any) -> Any:
