@@ -202,7 +202,7 @@ def build_model(reader: CaseReader, options: ReportOptions) -> ReportModel:
     runs = [r for r in reader.runs() if _touches(r.evidence_ids, scope.evidence_ids)]
     examiners = sorted({x for x in [*(r.examiner for r in runs), *(e.examiner for e in evidence)] if x})
     case_numbers = sorted({e.case_number for e in evidence if e.case_number})
-    opts = [("exhibits", ", ".join(visible(e.id, 80) for e in evidence) or "(none)"),
+    opts = [("exhibits reported", ", ".join(visible(e.id, 80) for e in evidence) or "(none)"),
             ("selection", "tagged items only (files tagged, or holding a tagged finding, and the findings "
                           "in them)" if scope.tagged else "everything in the case for these exhibits"),
             ("card numbers", "SHOWN IN FULL (--unmasked)" if options.unmasked
