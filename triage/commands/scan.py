@@ -177,7 +177,7 @@ def run_scan(images: list[Path], case_db: Path, options: ScanOptions, examiner: 
                 unit_executor(options, compiled, item_timeout, worker_memory_mb) as executor:
             for image in images:
                 st = scan_item(image, writer, engine, evidence_id, examiner, progress, executor)
-                if st.status == "failed" and not quiet:
+                if st.status == "failed":  # one line, --quiet or not: the examiner must know why nothing came of it
                     console_err(f"error: {image}: {st.message}")
                 if verify and st.status != "failed":
                     _verify_into(writer, image, st.evidence_id, quiet)
@@ -193,7 +193,10 @@ def run_scan(images: list[Path], case_db: Path, options: ScanOptions, examiner: 
     if as_json:
         out(json.dumps(report, indent=2, default=str))
     elif not quiet:
-        render_summary(report)
+        # the summary table is for items that read something; a failed one had its one line above
+        read = [item for item in report["items"] if item["status"] != "failed"]
+        if read:
+            render_summary({**report, "items": read})
     failed = sum(1 for s in stats if s.status == "failed")
     if failed == len(stats):
         return EXIT_FAILED
