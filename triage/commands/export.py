@@ -116,4 +116,4 @@ def export_cmd(case: str, fmt: str, output: str, evidence_ids: tuple[str, ...], 
     rows = sum(n for n in counts.values() if n is not None)
     out(f"{fmt}: {len(files)} file(s), {rows} row(s) -> {out_dir}")
     if interrupted:
-        raise click.exceptions.Exit(EXIT_PARTIAL)
+        raise SystemExit(EXIT_PARTIAL)
