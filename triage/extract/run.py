@@ -134,6 +134,16 @@ def display(text: str, limit: int = 300) -> str:
     return out if len(out) <= limit else out[:limit - 1] + "…"
 
 
+def _copy_name(f: FileRow) -> str:
+    """The name a copy starts from: the file's own, or for a document's derived text ``<document> (text).txt``."""
+    from triage.scan.archives import TEXT_MEMBER
+
+    if f.name == TEXT_MEMBER and "!/" in f.path:
+        container = f.path.rsplit("!/", 1)[0].rsplit("/", 1)[-1].rsplit("!/", 1)[-1]
+        return f"{container} (text).txt"
+    return f.name or f.path.rsplit("/", 1)[-1]
+
+
 def _record(f: FileRow, ev: EvidenceRow, volume: Any, status: str, new_name: str | None = None,
             reason: str | None = None, computed: str | None = None) -> ExtractedFile:
     return ExtractedFile(
@@ -211,7 +221,7 @@ def extract(reader: CaseReader, rows: list[FileRow], out_dir: Path,
             except Exception as exc:  # pytsk3 raises plain IOError/OSError and more
                 result.files.append(_record(f, ev, vol, NOT_EXTRACTABLE, reason=f"cannot read: {one_line(exc)}"))
                 continue
-            name = names.allocate(f.name or f.path.rsplit("/", 1)[-1])
+            name = names.allocate(_copy_name(f))
             dst = files_dir / name
             if dst.resolve().parent != root:  # cannot happen with safe_name; checked all the same
                 result.files.append(_record(f, ev, vol, NOT_EXTRACTABLE, reason="no safe name inside the folder"))
