@@ -522,6 +522,17 @@ class CaseReader:
             f"SELECT type, count(*), count(DISTINCT file_id) FROM artefacts{w.sql()} GROUP BY type "
             "ORDER BY 2 DESC, 1", w.params)]
 
+    def artefact_type_counts_by_evidence(self) -> dict[str, list[TypeCount]]:
+        """``{evidence_id: [TypeCount(type, rows, files)]}`` in one pass (per-exhibit counts without a scan each)."""
+        out: dict[str, list[TypeCount]] = {}
+        for ev, typ, n, files in self.conn.execute(
+                "SELECT evidence_id, type, count(*), count(DISTINCT file_id) FROM artefacts "
+                "GROUP BY evidence_id, type"):
+            out.setdefault(ev, []).append(TypeCount(typ, int(n), int(files)))
+        for counts in out.values():
+            counts.sort(key=lambda c: (-c.count, c.name))
+        return out
+
     def artefact_counts_by_evidence(self) -> dict[str, dict[str, int]]:
         """``{evidence_id: {type: rows}}`` for the whole case (findings per type per exhibit)."""
         out: dict[str, dict[str, int]] = {}
