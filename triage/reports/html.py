@@ -40,7 +40,7 @@ from triage.reports.verdict import (
     ExhibitVerdict,
     KeyFinding,
     Scope,
-    artefact_counts,
+    artefact_counts_by_exhibit,
     exhibit_label,
     exhibit_verdict,
     iter_scoped_artefacts,
@@ -197,7 +197,8 @@ def build_model(reader: CaseReader, options: ReportOptions) -> ReportModel:
     scope = make_scope(reader, options.evidence_ids, options.tagged_only)
     evidence = reader.evidence(list(scope.evidence_ids))
     limit = max(1, options.max_rows)
-    verdicts = tuple(exhibit_verdict(reader, scope, ev) for ev in evidence)
+    counts = artefact_counts_by_exhibit(reader, scope)
+    verdicts = tuple(exhibit_verdict(reader, scope, ev, counts[ev.id]) for ev in evidence)
     findings = tuple(key_findings(reader, scope, verdicts, unmasked=options.unmasked))
     runs = [r for r in reader.runs() if _touches(r.evidence_ids, scope.evidence_ids)]
     examiners = sorted({x for x in [*(r.examiner for r in runs), *(e.examiner for e in evidence)] if x})
@@ -227,10 +228,10 @@ def build_model(reader: CaseReader, options: ReportOptions) -> ReportModel:
         versions=tuple(_versions(runs)),
         verdicts=verdicts,
         key_findings=findings,
-        findings=_findings_table(reader, scope, evidence, options.unmasked),
-        charts=tuple(_charts(reader, scope, evidence)),
-        drilldown=tuple(_drilldown(reader, scope, evidence, options.unmasked, limit)),
-        gps=_gps_table(reader, scope, evidence, limit),
+        findings=_findings_table(reader, scope, evidence, counts, options.unmasked),
+        charts=tuple(_charts(reader, scope, evidence, counts)),
+        drilldown=tuple(_drilldown(reader, scope, evidence, counts, options.unmasked, limit)),
+        gps=_gps_table(reader, scope, counts, limit),
         tags=_tags_table(reader, scope, limit),
         coverage=tuple(_coverage(reader, scope, evidence, limit)),
         not_read=tuple(_not_read(reader, evidence)),
@@ -346,10 +347,11 @@ def _top_values(reader: CaseReader, scope: Scope, evidence: Sequence[EvidenceRow
     return [(visible(display_value(typ, v, unmasked), 120), n) for v, n in top]
 
 
-def _findings_table(reader: CaseReader, scope: Scope, evidence: Sequence[EvidenceRow], unmasked: bool) -> Table:
+def _findings_table(reader: CaseReader, scope: Scope, evidence: Sequence[EvidenceRow],
+                    counts: dict[str, list[TypeCount]], unmasked: bool) -> Table:
     per: dict[str, dict[str, TypeCount]] = {}
     for ev in evidence:
-        for c in artefact_counts(reader, scope, ev.id):
+        for c in counts[ev.id]:
             per.setdefault(c.name, {})[ev.id] = c
     order = sorted(per, key=lambda t: (-sum(c.count for c in per[t].values()), t))
     rows = []
@@ -456,12 +458,13 @@ def _id_chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield chunk
 
 
-def _charts(reader: CaseReader, scope: Scope, evidence: Sequence[EvidenceRow]) -> Iterator[Chart]:
+def _charts(reader: CaseReader, scope: Scope, evidence: Sequence[EvidenceRow],
+            counts: dict[str, list[TypeCount]]) -> Iterator[Chart]:
     mimes = _scoped_mimes(reader, scope, evidence)
     yield Chart("chart-types", "File types (libmagic MIME, most common 20)",
                 charts.bar_chart(mimes, "File types"),
                 _table("chart-types-table", "File types", ("type", "files"), mimes, len(mimes), len(mimes) or 1))
-    per_ev = {ev.id: {c.name: c.count for c in artefact_counts(reader, scope, ev.id)} for ev in evidence}
+    per_ev = {ev.id: {c.name: c.count for c in counts[ev.id]} for ev in evidence}
     types = sorted({t for d in per_ev.values() for t in d}, key=lambda t: (-sum(d.get(t, 0) for d in
                                                                               per_ev.values()), t))
     series = [ev.id for ev in evidence if per_ev[ev.id]]
@@ -490,11 +493,12 @@ def _where(path: str | None, volume_id: int | None) -> str:
     return path if path is not None else f"(unallocated space, volume {volume_id})"
 
 
-def _drilldown(reader: CaseReader, scope: Scope, evidence: Sequence[EvidenceRow], unmasked: bool,
-               limit: int) -> Iterator[Table]:
+def _drilldown(reader: CaseReader, scope: Scope, evidence: Sequence[EvidenceRow],
+               counts: dict[str, list[TypeCount]], unmasked: bool, limit: int) -> Iterator[Table]:
+    """One table per artefact type (its first rows in value order, as the index holds them), YARA, hash sets."""
     totals: Counter[str] = Counter()
     for ev in evidence:
-        for c in artefact_counts(reader, scope, ev.id):
+        for c in counts[ev.id]:
             totals[c.name] += c.count
     for typ in sorted(totals, key=lambda t: (-totals[t], t)):
         rows = ((a.id, a.evidence_id, Cell(visible(display_value(a.type, a.value, unmasked)), None, "mono"),
@@ -502,7 +506,7 @@ def _drilldown(reader: CaseReader, scope: Scope, evidence: Sequence[EvidenceRow]
                  a.offset if a.offset is not None else "",
                  a.timestamp or "", a.count, Cell(visible(mask_text(a.context, unmasked)), None, "ctx"),
                  Cell(a.file_sha256 or "", None, "hash"), f"{a.plugin} {a.plugin_version or ''}".strip())
-                for a in iter_scoped_artefacts(reader, scope, None, types=[typ]))
+                for a in iter_scoped_artefacts(reader, scope, None, types=[typ], order_by="type"))
         yield _table(f"t-{typ}", typ, ("id", "exhibit", "value", "file", "offset", "time", "hits", "context",
                                        "SHA-256", "plugin"), rows, totals[typ], limit)
     ytotal = sum(c.count for ev in evidence for c in yara_counts(reader, scope, ev.id))
@@ -531,11 +535,11 @@ def _first_offset(strings: Any) -> Any:
     return ""
 
 
-def _gps_table(reader: CaseReader, scope: Scope, evidence: Sequence[EvidenceRow], limit: int) -> Table:
-    total = sum(c.count for ev in evidence for c in artefact_counts(reader, scope, ev.id) if c.name == "exif_gps")
+def _gps_table(reader: CaseReader, scope: Scope, counts: dict[str, list[TypeCount]], limit: int) -> Table:
+    total = sum(c.count for per in counts.values() for c in per if c.name == "exif_gps")
 
     def rows() -> Iterator[tuple[Any, ...]]:
-        for a in iter_scoped_artefacts(reader, scope, None, types=["exif_gps"]):
+        for a in iter_scoped_artefacts(reader, scope, None, types=["exif_gps"], order_by="type"):
             x = a.extra if isinstance(a.extra, dict) else {}
             lat, lon = x.get("latitude"), x.get("longitude")
             yield (a.id, a.evidence_id, lat if isinstance(lat, int | float) else "",

@@ -30,7 +30,8 @@ from triage.reports.masking import display_value
 
 __all__ = [
     "CATEGORIES", "Category", "EvidenceRef", "ExhibitVerdict", "KeyFinding", "Scope", "VerdictLine",
-    "artefact_counts", "exhibit_label", "exhibit_verdict", "iter_scoped_artefacts", "iter_scoped_hash_hits",
+    "artefact_counts", "artefact_counts_by_exhibit",
+    "exhibit_label", "exhibit_verdict", "iter_scoped_artefacts", "iter_scoped_hash_hits",
     "iter_scoped_yara", "key_findings", "make_scope", "notable_counts", "yara_counts",
 ]
 
@@ -87,6 +88,8 @@ CATEGORIES: tuple[Category, ...] = (
     Category("documents", 5, "Documents and devices", frozenset({"document_meta", "exif_device"}),
              "document authors and camera makes and models", ("record", "records")),
 )
+#: a file count leaves out hits in unallocated space (they belong to no file)
+_UNALLOC = " (besides any in unallocated space)"
 WEIGHT_NOTABLE = 100
 WEIGHT_YARA = 85
 
@@ -118,15 +121,20 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
 
 
 def iter_scoped_artefacts(reader: CaseReader, scope: Scope, evidence_id: str | None = None,
-                          types: Iterable[str] | None = None) -> Iterator[ArtefactRow]:
-    """Artefacts in scope (one exhibit, or all of the scope's), streamed in id order."""
+                          types: Iterable[str] | None = None, order_by: str = "id") -> Iterator[ArtefactRow]:
+    """Artefacts in scope (one exhibit, or all of the scope's), streamed.
+
+    ``order_by="type"`` (type, value, id) follows the (type, value) index, so
+    the first rows of a type come at once however many there are; id order
+    makes SQLite sort every row of the type first.
+    """
     evs = [evidence_id] if evidence_id else list(scope.evidence_ids)
     types = list(types) if types is not None else None
     if scope.artefact_ids is None:
-        yield from reader.iter_artefacts(evs, types=types)
+        yield from reader.iter_artefacts(evs, types=types, order_by=order_by)
         return
     for chunk in _chunks(scope.artefact_ids):
-        yield from reader.iter_artefacts(evs, types=types, ids=chunk)
+        yield from reader.iter_artefacts(evs, types=types, ids=chunk, order_by=order_by)
 
 
 def iter_scoped_yara(reader: CaseReader, scope: Scope, evidence_id: str | None = None,
@@ -149,15 +157,24 @@ def iter_scoped_hash_hits(reader: CaseReader, scope: Scope, evidence_id: str | N
 
 
 def artefact_counts(reader: CaseReader, scope: Scope, evidence_id: str) -> list[TypeCount]:
-    """Artefact rows per type on one exhibit (and files holding them), most first."""
+    """Artefact rows per type on one exhibit (and files holding them, unallocated space not counted), most first."""
+    return artefact_counts_by_exhibit(reader, scope).get(evidence_id, [])
+
+
+def artefact_counts_by_exhibit(reader: CaseReader, scope: Scope) -> dict[str, list[TypeCount]]:
+    """:func:`artefact_counts` of every exhibit of the scope, in one pass over the artefacts."""
     if not scope.tagged:
-        return reader.artefact_type_counts(evidence_id)
-    rows: Counter[str] = Counter()
-    files: dict[str, set[int | None]] = {}
-    for a in iter_scoped_artefacts(reader, scope, evidence_id):
-        rows[a.type] += 1
-        files.setdefault(a.type, set()).add(a.file_id)
-    return sorted((TypeCount(t, n, len(files[t])) for t, n in rows.items()), key=lambda c: (-c.count, c.name))
+        every = reader.artefact_type_counts_by_evidence()
+        return {ev: every.get(ev, []) for ev in scope.evidence_ids}
+    rows: dict[str, Counter[str]] = {ev: Counter() for ev in scope.evidence_ids}
+    files: dict[tuple[str, str], set[int]] = {}
+    for a in iter_scoped_artefacts(reader, scope):
+        rows[a.evidence_id][a.type] += 1
+        held = files.setdefault((a.evidence_id, a.type), set())
+        if a.file_id is not None:
+            held.add(a.file_id)
+    return {ev: sorted((TypeCount(t, n, len(files[(ev, t)])) for t, n in c.items()),
+                       key=lambda c: (-c.count, c.name)) for ev, c in rows.items()}
 
 
 def yara_counts(reader: CaseReader, scope: Scope, evidence_id: str) -> list[TypeCount]:
@@ -226,8 +243,12 @@ def _plural(n: int, word: str | tuple[str, str]) -> str:
     return f"{n:,} {one if n == 1 else many}"
 
 
-def exhibit_verdict(reader: CaseReader, scope: Scope, ev: EvidenceRow) -> ExhibitVerdict:
-    """What matters on one exhibit, ranked (weight, then count), each line saying why."""
+def exhibit_verdict(reader: CaseReader, scope: Scope, ev: EvidenceRow,
+                    counts: Sequence[TypeCount] | None = None) -> ExhibitVerdict:
+    """What matters on one exhibit, ranked (weight, then count), each line saying why.
+
+    ``counts``: the exhibit's :func:`artefact_counts`, when the caller has them already.
+    """
     found: list[VerdictLine] = []
     for c in notable_counts(reader, scope, ev.id):
         found.append(VerdictLine(0, f"notable:{c.name}", WEIGHT_NOTABLE, f"Notable hash-set hits: {c.name}",
@@ -238,17 +259,17 @@ def exhibit_verdict(reader: CaseReader, scope: Scope, ev: EvidenceRow) -> Exhibi
         found.append(VerdictLine(0, f"yara:{c.name}", WEIGHT_YARA, f"YARA rule {c.name}", c.count, c.files,
                                  f"{_plural(c.files, 'file')} matched the rule {c.name}"
                                  f"{_rule_description(reader, scope, ev.id, c.name)}", ((c.name, c.count),)))
-    counts = {c.name: c for c in artefact_counts(reader, scope, ev.id)}
+    by_type = {c.name: c for c in (counts if counts is not None else artefact_counts(reader, scope, ev.id))}
     for cat in CATEGORIES:
-        mine = sorted((counts[t] for t in cat.types if t in counts), key=lambda c: (-c.count, c.name))
+        mine = sorted((by_type[t] for t in cat.types if t in by_type), key=lambda c: (-c.count, c.name))
         if not mine:
             continue
         rows = sum(c.count for c in mine)
         files = sum(c.files for c in mine)
         detail = ", ".join(f"{c.name} {c.count:,}" for c in mine)
         found.append(VerdictLine(0, cat.key, cat.weight, cat.title, rows, files,
-                                 f"{_plural(rows, cat.noun)} ({detail}) in {_plural(files, 'file')} or "
-                                 f"unallocated ranges: {cat.why}", tuple((c.name, c.count) for c in mine)))
+                                 f"{_plural(rows, cat.noun)} ({detail}) in {_plural(files, 'file')}"
+                                 f"{_UNALLOC}: {cat.why}", tuple((c.name, c.count) for c in mine)))
     found.sort(key=lambda v: (-v.weight, -v.count, v.key))
     lines = tuple(VerdictLine(i + 1, v.key, v.weight, v.title, v.count, v.files, v.why, v.breakdown)
                   for i, v in enumerate(found))
@@ -331,7 +352,7 @@ def key_findings(reader: CaseReader, scope: Scope, verdicts: Sequence[ExhibitVer
                 detail = "; ".join(f"{t.replace('_', ' ')}: {n:,}" for t, n in line.breakdown)
                 text = (f"On exhibit {verdict.label}, {_plural(line.count, cat.noun)} "
                         f"({detail}) {'was' if line.count == 1 else 'were'} found "
-                        f"in {_plural(line.files, 'file')} or unallocated ranges.")
+                        f"in {_plural(line.files, 'file')}{_UNALLOC}.")
             out.append(KeyFinding(len(out) + 1, verdict.evidence_id, line.key, text, tuple(refs)))
     return out
 
@@ -340,7 +361,7 @@ def _artefact_refs(reader: CaseReader, scope: Scope, evidence_id: str, types: It
                    unmasked: bool) -> list[EvidenceRef]:
     refs: list[EvidenceRef] = []
     seen: set[tuple[str, str]] = set()
-    for a in iter_scoped_artefacts(reader, scope, evidence_id, types=sorted(types)):
+    for a in iter_scoped_artefacts(reader, scope, evidence_id, types=sorted(types), order_by="type"):
         if (a.type, a.value) in seen:
             continue
         seen.add((a.type, a.value))
