@@ -133,6 +133,13 @@ def test_output_exists(case: Path, tmp_path: Path) -> None:
     assert triage("export", str(case), "--format", "kml", "-o", str(empty)).returncode == 0
 
 
+def test_output_folder_cannot_be_made(case: Path, tmp_path: Path) -> None:
+    a_file = tmp_path / "plain.txt"
+    a_file.write_text("x", encoding="utf-8")
+    _one_line_error(triage("export", str(case), "--format", "csv", "-o", str(a_file / "sub")), 4,
+                    "cannot make the output folder")
+
+
 def test_interrupted_case_exported_and_said(case: Path, tmp_path: Path) -> None:
     broken = tmp_path / "interrupted.db"
     shutil.copyfile(case, broken)

@@ -35,7 +35,7 @@ Exit codes:
   3  the export failed while writing (disk full, permissions): the folder has
      no manifest
   4  cannot start: no case at CASE, not a case, a case from a newer triage,
-     a format not installed
+     a format not installed, an output folder that cannot be made
 """
 
 
@@ -89,6 +89,8 @@ def export_cmd(case: str, fmt: str, output: str, evidence_ids: tuple[str, ...], 
             out_dir = prepare_output_dir(output, force)
         except OutputExists as exc:
             raise _Usage(str(exc)) from None
+        except OSError as exc:  # a folder that cannot be made (permissions, a read-only mount)
+            raise SetupError(f"{output}: cannot make the output folder: {one_line(exc)}") from None
         interrupted = reader.interrupted()
         for reason in interrupted:
             console_err(f"warning: the case may be incomplete: {reason}; exported as it is")
