@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv sysdeps bench fixtures clean lint
+.PHONY: demo test venv sysdeps bench fixtures clean lint fuzz
 
 $(STAMP): pyproject.toml
 	PYTHON=$(PYTHON) bash scripts/sysdeps.sh test
@@ -24,6 +24,11 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .
+
+# the mutation suite of make test with many more seeds (SEEDS=N, FIRST_SEED=K to go on from a run)
+fuzz: $(STAMP)
+	TRIAGE_MUTATION_SEEDS=$(or $(SEEDS),100) TRIAGE_MUTATION_FIRST_SEED=$(or $(FIRST_SEED),0) \
+		$(BIN)/python -m pytest -q tests/evidence/test_mutations.py
 
 bench: $(STAMP)
 	PYTHON=$(PYTHON) bash scripts/sysdeps.sh bench
