@@ -585,9 +585,6 @@ def _not_read(reader: CaseReader, evidence: Sequence[EvidenceRow]) -> Iterator[s
                 yield (f"{who}: volume {v.addr} at offset {v.offset:,} ({v.length:,} bytes, "
                        f"{visible(v.description or 'no description', 120)}): no file system The Sleuth Kit "
                        "reads (encrypted, unknown or damaged); its bytes were not searched as files")
-            elif v.kind == "unallocated":
-                yield (f"{who}: unpartitioned gap at offset {v.offset:,} ({v.length:,} bytes): searched as "
-                       "unallocated space, no files")
         counts = reader.file_counts(ev.id)
         if counts["unreadable"]:
             yield f"{who}: {counts['unreadable']:,} files could not be read in full (hashes left empty)"

@@ -48,6 +48,6 @@
         if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); sortBy(table, th, col); }
       });
     });
-    if (table.tBodies[0].rows.length > 1) { addFilter(table); }
+    if (table.tBodies[0].rows.length > 8) { addFilter(table); }
   });
 }());
