@@ -249,3 +249,21 @@ def test_a_directory_is_reported_not_copied(hostile: tuple[Path, Path], tmp_path
     recs = {r["original_path"]: r for r in _records(tmp_path / "o")}
     assert recs["/docs"]["status"] == "not extractable" and recs["/docs"]["reason"] == "a directory"
     assert recs["/docs/CON"]["new_name"] == "files/_CON"
+
+
+def test_ntfs_streams_deleted_files_and_an_e01(tmp_path: Path) -> None:
+    """Alternate data streams by name, deleted NTFS files, and files inside an E01 container, all re-verified."""
+    db = tmp_path / "case.db"
+    _scan(IMAGES / "ntfs_mbr.raw", db, "--no-yara")
+    _scan(IMAGES / "fat16_mbr_ewf.E01", db, "--no-yara")
+    files = _regular(db)
+    assert any(f.stream for f in files) and any(f.deleted for f in files)
+    assert {f.evidence_id for f in files} == {"ntfs_mbr", "fat16_mbr_ewf"}
+    out = tmp_path / "out"
+    res = _triage("extract", str(db), *[a for f in files for a in ("--file-id", str(f.id))], "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    recs = {r["original_path"]: r for r in _records(out)}
+    assert all(r["verified"] for r in recs.values())
+    assert recs["/ads_host.txt:secret"]["new_name"] == "files/ads_host.txt_secret"
+    check = subprocess.run(["sha256sum", "-c", "--quiet", "MANIFEST.sha256"], cwd=out, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
