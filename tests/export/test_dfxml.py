@@ -125,6 +125,11 @@ def test_creator_source_and_volumes(cases: dict[str, Path], tmp_path: Path) -> N
     assert "<!-- run 1:" in text and "<!-- run 2:" in text
     for comment in re.findall(r"<!--(.*?)-->", text, re.S):
         assert "--" not in comment
+    with open_case(cases["two"]) as reader:
+        commands = [r.command for r in reader.runs()]
+    comments = [_unescape(c) for c in re.findall(r"<!--(.*?)-->", text, re.S)]
+    for command in commands:  # "--case", "--verify" decode back exactly
+        assert any(f": {command} | " in c for c in comments)
 
 
 def test_archive_members_name_their_container(cases: dict[str, Path], tmp_path: Path) -> None:

@@ -82,9 +82,9 @@ def xml_text(value: object) -> str:
 def _comment_text(value: str) -> str:
     """Text for inside an XML comment: escaped, and never ``--`` (which would end or break it)."""
     text = xml_text(value)
-    while "--" in text:
-        text = text.replace("--", "-\u2010")
-    return text if not text.endswith("-") else text + " "
+    while "--" in text:  # the second hyphen in the escape of xml_text, so the text still decodes exactly
+        text = text.replace("--", "-\\x2d")
+    return text[:-1] + "\\x2d" if text.endswith("-") else text
 
 
 class _Writer:

@@ -251,6 +251,9 @@ def extract(reader: CaseReader, rows: list[FileRow], out_dir: Path,
                 _remove(dst)
                 result.files.append(_record(f, ev, vol, NOT_EXTRACTABLE, reason=f"read failed: {one_line(exc)}"))
                 continue
+            except BaseException:  # interrupted: no unverified part-copy is left behind
+                _remove(dst)
+                raise
             if n != f.size or sha256 != f.sha256.lower():
                 _remove(dst)
                 result.files.append(_record(
