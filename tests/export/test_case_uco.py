@@ -173,3 +173,22 @@ def test_cli_round_trip(case_db: Path, tmp_path: Path) -> None:
     assert check.returncode == 0, check.stdout + check.stderr
     val = subprocess.run([str(CASE_VALIDATE), str(out / "case.jsonld")], capture_output=True, text=True)
     assert val.returncode == 0, val.stdout[-2000:]
+
+
+def test_tagged_only_stays_closed(case_db: Path, tmp_path: Path) -> None:
+    """Only tagged files and their findings, and no relationship to a node left out."""
+    db = tmp_path / "tagged.db"
+    shutil.copy(case_db, db)
+    with open_case(db) as reader:
+        member = next(f for f in reader.iter_files() if f.path.endswith("cards.zip!/cards.csv"))
+    res = subprocess.run([sys.executable, "-m", "triage", "tag", str(db), "--file-id", str(member.id)],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    graph = _graph(_export(db, tmp_path / "t", tagged_only=True))
+    files = [n for n in graph if n["@type"] == "observable:File"]
+    assert [_facet(n, "FileFacet")["observable:filePath"] for n in files] == [member.path]
+    assert any(n["@type"] == "observable:PaymentCard" for n in graph)
+    ids = {n["@id"] for n in graph}
+    for n in graph:
+        if n["@type"] == "observable:ObservableRelationship":
+            assert n["core:source"]["@id"] in ids and n["core:target"]["@id"] in ids
