@@ -35,7 +35,8 @@ Exit codes:
      read back; one line each on stderr, all in extracted.csv
   2  bad usage: no selection, a bad SHA-256, unknown --evidence, OUTPUT
      exists and is not empty (nothing is overwritten without --force)
-  3  nothing selected, or nothing could be copied (no evidence available)
+  3  nothing selected, or nothing could be copied and nothing differed
+     (no exhibit could be opened, every file a directory or unreadable)
   4  cannot start: no case at CASE, not a case, a case from a newer triage
 """
 
