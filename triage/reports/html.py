@@ -23,7 +23,7 @@ import hashlib
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
 from itertools import islice
@@ -198,8 +198,10 @@ def build_model(reader: CaseReader, options: ReportOptions) -> ReportModel:
     evidence = reader.evidence(list(scope.evidence_ids))
     limit = max(1, options.max_rows)
     counts = artefact_counts_by_exhibit(reader, scope)
-    verdicts = tuple(exhibit_verdict(reader, scope, ev, counts[ev.id]) for ev in evidence)
-    findings = tuple(key_findings(reader, scope, verdicts, unmasked=options.unmasked))
+    raw_verdicts = [exhibit_verdict(reader, scope, ev, counts[ev.id]) for ev in evidence]
+    findings = tuple(_shown_finding(k) for k in key_findings(reader, scope, raw_verdicts,
+                                                              unmasked=options.unmasked))
+    verdicts = tuple(_shown_verdict(v) for v in raw_verdicts)
     runs = [r for r in reader.runs() if _touches(r.evidence_ids, scope.evidence_ids)]
     examiners = sorted({x for x in [*(r.examiner for r in runs), *(e.examiner for e in evidence)] if x})
     case_numbers = sorted({e.case_number for e in evidence if e.case_number})
@@ -239,6 +241,20 @@ def build_model(reader: CaseReader, options: ReportOptions) -> ReportModel:
         max_rows=limit,
         export_hint=f"triage export {visible(reader.path.name, 120)} --format csv -o DIR",
     )
+
+
+def _shown_verdict(v: ExhibitVerdict) -> ExhibitVerdict:
+    """The verdict with every string from the evidence (exhibit label, set and rule names) made visible."""
+    lines = tuple(replace(line, title=visible(line.title, 300), why=visible(line.why, 2000)) for line in v.lines)
+    return replace(v, evidence_id=visible(v.evidence_id, 200), label=visible(v.label, 300), lines=lines,
+                   caveats=tuple(visible(c, 300) for c in v.caveats))
+
+
+def _shown_finding(k: KeyFinding) -> KeyFinding:
+    refs = tuple(replace(r, evidence_id=visible(r.evidence_id, 200),
+                         path=None if r.path is None else visible(r.path), value=visible(r.value, 300))
+                 for r in k.refs)
+    return replace(k, evidence_id=visible(k.evidence_id, 200), statement=visible(k.statement, 2000), refs=refs)
 
 
 def _touches(run_evidence: Any, ids: Sequence[str]) -> bool:
