@@ -145,7 +145,11 @@ class CaseWriter:
             for table, col in (("files", "id"), ("artefacts", "file_id"), ("yara_matches", "file_id"),
                                ("hash_hits", "file_id"))
         )
-        self._written: set[int] = set()
+        #: the highest file id this writer has seen: a row above it is new (SQLite gives a new row
+        #: the highest id plus one), so it has no findings to clear; one at or below it may (written
+        #: before this scan, or earlier in it). One integer instead of a set of every id written:
+        #: the writer's memory does not grow with the number of files
+        self._seen_max = self._clean_above
         self._pending = 0
         self._batch_started = time.monotonic()
 
@@ -322,11 +326,11 @@ class CaseWriter:
         ).fetchone()
         file_id = int(row[0])
         # a rescan replaces this file's findings rather than piling them up
-        if file_id <= self._clean_above or file_id in self._written:
+        if file_id <= self._seen_max:
             for table in ("yara_matches", "hash_hits", "artefacts"):
                 self.conn.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
         else:
-            self._written.add(file_id)
+            self._seen_max = file_id
         for m in result.yara:
             self.conn.execute(
                 """INSERT OR REPLACE INTO yara_matches (evidence_id, file_id, rule, namespace, tags, meta, strings,
