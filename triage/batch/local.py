@@ -15,6 +15,10 @@ writes the previous results: that gap cost a quarter of each worker's time
 on small files. A unit queued behind one a worker died on is not to blame:
 it goes back to the queue as it was.
 
+Each worker's address space is limited (``RLIMIT_AS``, by default a share of
+the machine's memory: :func:`default_memory_limit`), so a hostile file's
+runaway allocation fails in its worker instead of exhausting the host.
+
 Workers start from a fork server (``forkserver``): never a fork of the parent,
 which holds the case database connection and TSK handles, and a replacement
 starts in milliseconds because the heavy imports are preloaded once.
@@ -54,6 +58,13 @@ AHEAD = 1
 #: ... when they are this small once pickled: a pipe holds them without
 #: blocking the parent while the worker is busy (a larger one waits)
 AHEAD_MAX_BYTES = 32 * 1024
+#: the share of the machine's memory the workers may take between them; the rest is the
+#: parent's (the walk, the writer, SQLite's page cache), the operating system's and other scans'
+WORKER_MEMORY_SHARE = 0.75
+#: but never less than this per worker: a worker's address space holds the interpreter, the
+#: compiled rules and patterns, libmagic, a file held in memory (32 MiB) and YARA's window,
+#: about 300 MiB of it mapped on the bench; below this an ordinary file would fail
+WORKER_MEMORY_FLOOR = 2 * 1024 * 1024 * 1024
 _PRELOAD = ["triage.batch.units", "triage.scan.engine", "triage.scan.pipeline", "triage.evidence.walk",
             "triage.evidence.containers", "triage.plugins.manager"]
 
@@ -66,7 +77,10 @@ def _worker_main(conn: Connection, mark: Any, options: ScanOptions, compiled: An
     if memory_limit:
         import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:  # a lower limit set by the lab (ulimit -v) stays
+            memory_limit = min(memory_limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, hard))
     from triage.batch.units import run_unit, worker_state
 
     worker_state().engine(options, compiled)  # load rules and plugins before the first deadline runs
@@ -333,6 +347,41 @@ def give_up(unit: WorkUnit, cause: str) -> UnitResult:
         result.errors.append(ScanError("worker", cause, volume_addr=unit.volume_addr,
                                        offset=start - unit.volume_offset))
     return result
+
+
+def physical_memory() -> int | None:
+    """Bytes of memory this process may use: the machine's, or its cgroup's limit when lower."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path, encoding="ascii") as fh:
+                text = fh.read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and 0 < int(text) < total:
+            total = int(text)
+    return total if total > 0 else None
+
+
+def default_memory_limit(workers: int, total: int | None = None) -> int | None:
+    """Address-space limit (bytes) for each of ``workers`` local workers, from the machine's memory.
+
+    Why on by default: without it, one hostile file (a decompression bomb, a
+    parser's runaway allocation) grows its worker until the kernel's OOM
+    killer picks a victim, which may be the parent, another examiner's scan
+    or the lab server's own services. With it, the allocation fails inside
+    that worker: a ``MemoryError`` recorded as the file's error, or the
+    worker's death, which the pool records (stage ``worker``) and replaces.
+    The workers share :data:`WORKER_MEMORY_SHARE` of the memory; each gets at
+    least :data:`WORKER_MEMORY_FLOOR`. None when the memory cannot be read.
+    """
+    total = physical_memory() if total is None else total
+    if not total:
+        return None
+    return max(WORKER_MEMORY_FLOOR, int(total * WORKER_MEMORY_SHARE) // max(1, workers))
 
 
 def default_workers() -> int:

@@ -136,10 +136,13 @@ def unit_executor(options: ScanOptions, compiled: Any, item_timeout: float | Non
     if options.workers <= 1:
         yield None
         return
-    from triage.batch.local import DEFAULT_ITEM_TIMEOUT_S, LocalPool
+    from triage.batch.local import DEFAULT_ITEM_TIMEOUT_S, LocalPool, default_memory_limit
 
+    # None: sized from the machine (on by default); 0: no limit
+    limit = default_memory_limit(options.workers) if worker_memory_mb is None else (
+        worker_memory_mb * 1024 * 1024 if worker_memory_mb > 0 else None)
     pool = LocalPool(options.workers, options, compiled, item_timeout=item_timeout or DEFAULT_ITEM_TIMEOUT_S,
-                     memory_limit=worker_memory_mb * 1024 * 1024 if worker_memory_mb else None)
+                     memory_limit=limit)
     try:
         yield pool
     finally:
@@ -280,8 +283,10 @@ def options_from_flags(flags: dict[str, Any], workers: int | None) -> ScanOption
 @click.option("--item-timeout", type=float, default=None,
               help="Seconds one file may take in a worker (plus 1 s per MiB) before the worker is "
                    "killed and the file recorded as an error (default 600).")
-@click.option("--worker-memory-mb", type=int, default=None,
-              help="Address-space limit per worker process, in MiB (default: none).")
+@click.option("--worker-memory-mb", type=click.IntRange(min=0), default=None,
+              help="Address-space limit per worker process, in MiB; a file that needs more is recorded as "
+                   "an error and the scan goes on (default: three quarters of the machine's memory shared "
+                   "by the workers, at least 2048 each; 0: no limit).")
 @click.option("--verify", is_flag=True, help="Also recompute the media hashes and compare with stored ones.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
