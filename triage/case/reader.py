@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from triage.case.schema import KNOWN_MIGRATIONS, MIGRATION_SET, SCHEMA_VERSION, SchemaError
+from triage.records import Entry
 
 __all__ = [
     "ArtefactRow", "CaseReader", "ErrorRow", "EvidenceRow", "FileRow", "HashHitRow", "RunRow", "TagRow",
@@ -450,6 +451,36 @@ class CaseReader:
         order = {"id": "id", "path": "evidence_id, path, id",
                  "volume": "volume_id IS NULL, volume_id, id"}.get(order_by, "id")
         return self._stream(FileRow, f"SELECT * FROM files{w.sql()} ORDER BY {order}", w.params)
+
+    def iter_volume_entries(self, volume_id: int) -> Iterator[Entry]:
+        """The file-system entries of one volume (no archive or derived members) as walked, in path
+        order (a folder before what it holds), streamed: what a tree analyser looks at, read back
+        from the case instead of kept in memory through the walk. Times are the raw seconds."""
+        cur = self.conn.execute(
+            "SELECT path, name, inode, size, type, deleted, allocated, mtime_raw, atime_raw, ctime_raw,"
+            " crtime_raw, stream, orphan FROM files WHERE volume_id = ? AND parent_id IS NULL"
+            " ORDER BY path, entry_key", (volume_id,))
+        while True:
+            batch = cur.fetchmany(FETCH_ROWS)
+            if not batch:
+                return
+            for r in batch:
+                yield Entry(path=r[0], name=r[1], inode=r[2], size=r[3] or 0, type=r[4], deleted=bool(r[5]),
+                            allocated=bool(r[6]), mtime=r[7], atime=r[8], ctime=r[9], crtime=r[10], stream=r[11],
+                            orphan=bool(r[12]))
+
+    def count_volume_entries(self, volume_id: int) -> int:
+        """How many rows :meth:`iter_volume_entries` streams."""
+        return int(self._scalar("SELECT count(*) FROM files WHERE volume_id = ? AND parent_id IS NULL",
+                                (volume_id,)))
+
+    def volume_file_id(self, volume_id: int, path: str) -> int | None:
+        """The file-system entry at ``path`` on a volume (an allocated one before a deleted one of the
+        same path, then the first by natural key): where a tree analyser's finding belongs."""
+        row = self.conn.execute(
+            "SELECT id FROM files WHERE volume_id = ? AND path = ? AND parent_id IS NULL"
+            " ORDER BY deleted, entry_key LIMIT 1", (volume_id, path)).fetchone()
+        return None if row is None else int(row[0])
 
     def count_files(self, evidence_ids: Sequence[str] | None = None) -> int:
         w = _Where()
