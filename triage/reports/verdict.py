@@ -39,6 +39,8 @@ __all__ = [
 ID_CHUNK = 5000
 #: evidence references quoted under one key finding
 REFS_PER_FINDING = 3
+#: rows looked at at most for those references (distinct values wanted; repeats are skipped)
+REF_SCAN = 500
 
 
 @dataclass(frozen=True)
@@ -361,7 +363,8 @@ def _artefact_refs(reader: CaseReader, scope: Scope, evidence_id: str, types: It
                    unmasked: bool) -> list[EvidenceRef]:
     refs: list[EvidenceRef] = []
     seen: set[tuple[str, str]] = set()
-    for a in iter_scoped_artefacts(reader, scope, evidence_id, types=sorted(types), order_by="type"):
+    rows = iter_scoped_artefacts(reader, scope, evidence_id, types=sorted(types), order_by="type")
+    for a in islice(rows, REF_SCAN):   # a value repeated a million times must not be read a million times
         if (a.type, a.value) in seen:
             continue
         seen.add((a.type, a.value))
