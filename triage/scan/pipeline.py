@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -27,11 +27,18 @@ from triage.text import one_line
 
 if TYPE_CHECKING:
     from triage.batch.units import UnitResult, WorkUnit
+    from triage.case.reader import CaseReader
 
 log = logging.getLogger(__name__)
 
 #: a companion file (SQLite -wal) larger than this is not copied out
 COMPANION_MAX_BYTES = 256 * 1024 * 1024
+#: the walk's allocated block runs are merged once they number this many pairs (then at twice the merged count)
+RUNS_COMPACT_AT = 1 << 16
+#: a tree analyser reads at most this much of one file, whatever it asks for
+ANALYSER_READ_MAX_BYTES = 64 * 1024 * 1024
+#: error messages an item's stats keep for its log (``triage batch``); the case keeps every one
+ERROR_MESSAGES_KEPT = 1000
 #: unallocated space is read in runs of at most this many bytes
 UNALLOC_CHUNK_BYTES = 4 * 1024 * 1024
 
@@ -93,7 +100,8 @@ def _sibling_reader(fs: pytsk3.FS_Info, directory: str) -> Callable[[str], bytes
 def _record(writer: CaseWriter, evidence_id: str, volume_id: int | None, err: ScanError, stats: ItemStats) -> None:
     writer.record_error(evidence_id, volume_id, err)
     stats.errors += 1
-    stats.error_messages.append(err.message)
+    if len(stats.error_messages) < ERROR_MESSAGES_KEPT:  # the case has them all
+        stats.error_messages.append(err.message)
 
 
 def scan_item(
@@ -231,13 +239,16 @@ def _scan_fs_volume(opened: OpenedEvidence, vol: Volume, vid: int, writer: CaseW
 
     walk_errors: list[ScanError] = []
     runs: array | None = array("q") if (engine.matcher is not None and engine.options.unallocated) else None
-    entries_for_analysers: list[Entry] = []
+    compact_at = RUNS_COMPACT_AT
+    # entries stream from the walk to the units and the writer: nothing per file is kept here
+    # (the tree analysers read the entries back from the case once they are all written)
     for entry, reader in walk_fs(fs, vol.addr, walk_errors, runs):
         for err in walk_errors:
             _record(writer, ev_id, vid, err, stats)
         walk_errors.clear()
-        if engine.analysers:
-            entries_for_analysers.append(entry)
+        if runs is not None and len(runs) > compact_at:
+            compact_runs(runs)
+            compact_at = max(RUNS_COMPACT_AT, 2 * len(runs))
         if resuming and writer.is_done(ev_id, entry_key(vol.addr, entry.inode, entry.path)):
             stats.skipped += 1
             continue
@@ -266,7 +277,7 @@ def _scan_fs_volume(opened: OpenedEvidence, vol: Volume, vid: int, writer: CaseW
     if engine.analysers:
         executor.wait()  # analysers attach artefacts to files by id: every file must be written first
         writer.commit()
-        _run_analysers(fs, vol, vid, entries_for_analysers, writer, engine, stats)
+        _run_analysers(fs, vol, vid, writer, engine, stats)
 
 
 def _submit_raw(opened: OpenedEvidence, vol: Volume, vid: int, ranges: list[tuple[int, int]],
@@ -361,29 +372,73 @@ def scan_raw_ranges(img: Any, engine: ScanEngine, volume_addr: int, volume_offse
     return out, errs
 
 
-def _run_analysers(fs: pytsk3.FS_Info, vol: Volume, vid: int, entries: list[Entry], writer: CaseWriter,
-                   engine: ScanEngine, stats: ItemStats) -> None:
-    ev_id = writer.conn.execute("SELECT evidence_id FROM volumes WHERE id = ?", (vid,)).fetchone()[0]
+class CaseEntries:
+    """A volume's entries for the tree analysers, read back from the case (``Iterable[Entry]``).
+
+    Each iteration streams them again from the case, in path order; ``len``
+    counts them. Nothing here holds the list: a volume of millions of files
+    costs the parent one fetch batch, not a list kept through the walk.
+    """
+
+    def __init__(self, case: CaseReader, volume_id: int) -> None:
+        self.case = case
+        self.volume_id = volume_id
+
+    def __iter__(self) -> Iterator[Entry]:
+        return self.case.iter_volume_entries(self.volume_id)
+
+    def __len__(self) -> int:
+        return self.case.count_volume_entries(self.volume_id)
+
+
+def _run_analysers(fs: pytsk3.FS_Info, vol: Volume, vid: int, writer: CaseWriter, engine: ScanEngine,
+                   stats: ItemStats) -> None:
+    """Every tree analyser over the volume's entries as written to the case (every file must be written)."""
+    from triage.case.reader import open_case
+
+    ev_id = vol.evidence_id
 
     def read(path: str, max_bytes: int) -> bytes:
         f = fs.open(path)
         size = int(f.info.meta.size) if f.info.meta is not None else 0
-        return bytes(f.read_random(0, min(size, max_bytes))) if size > 0 else b""
+        n = min(size, max_bytes, ANALYSER_READ_MAX_BYTES)
+        return bytes(f.read_random(0, n)) if n > 0 else b""
 
-    by_path = {e.path: e for e in entries}
-    for analyser in engine.analysers:
-        try:
-            found = list(analyser.analyse(entries, read))
-        except Exception as exc:
-            _record(writer, ev_id, vid, ScanError("plugin", f"{type(exc).__name__}: {one_line(exc)}",
-                                                  plugin=analyser.name, plugin_version=analyser.version,
-                                                  volume_addr=vol.addr), stats)
-            continue
-        for path, artefact in found:
-            owner = by_path.get(path)
-            file_id = writer.file_id(ev_id, entry_key(vol.addr, owner.inode, owner.path)) if owner else None
-            if file_id is None:
-                writer.write_volume_artefacts(ev_id, vid, [artefact])
-            else:
-                writer.write_file_artefacts(ev_id, vid, file_id, [artefact])
     writer.commit()
+    with open_case(writer.path) as case:
+        entries = CaseEntries(case, vid)
+        for analyser in engine.analysers:
+            try:
+                # written as they come: what an analyser found before it failed is kept
+                for path, artefact in analyser.analyse(entries, read):
+                    file_id = case.volume_file_id(vid, path)
+                    if file_id is None:
+                        writer.write_volume_artefacts(ev_id, vid, [artefact])
+                    else:
+                        writer.write_file_artefacts(ev_id, vid, file_id, [artefact])
+            except Exception as exc:
+                _record(writer, ev_id, vid, ScanError("plugin", f"{type(exc).__name__}: {one_line(exc)}",
+                                                      plugin=analyser.name, plugin_version=analyser.version,
+                                                      volume_addr=vol.addr), stats)
+    writer.commit()
+
+
+def compact_runs(runs: array) -> None:
+    """Sort and merge the walk's allocated block runs in place (``(first block, length)`` pairs).
+
+    The walk appends every run of every file; merged, they number the disjoint
+    allocated extents of the volume, not its files, so the parent's memory for
+    them stops growing with the file count (a volume written in order, as most
+    are, merges to a handful). The complement is unchanged.
+    """
+    pairs = sorted((runs[i], runs[i + 1]) for i in range(0, len(runs) - 1, 2))
+    out = array("q")
+    for start, length in pairs:
+        if length <= 0:
+            continue
+        if out and start <= out[-2] + out[-1]:
+            out[-1] = max(out[-1], start + length - out[-2])
+        else:
+            out.append(start)
+            out.append(length)
+    runs[:] = out
