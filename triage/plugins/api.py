@@ -159,6 +159,12 @@ class TreeAnalyser(Protocol):
     (Passwords.txt beside Autofills/ and Cookies/), a wallet's app folder.
     Yields ``(path, artefact)`` pairs: the path of the file or directory
     the artefact belongs to.
+
+    ``entries`` is streamed from the case database, in path order (a folder
+    before what it holds), not a list: each ``for`` over it reads the
+    volume's entries again and ``len()`` counts them, but it cannot be
+    indexed. A volume may hold millions of entries, so keep what is needed
+    per folder of interest, with a bound, never a copy of every entry.
     """
 
     name: str
@@ -166,7 +172,7 @@ class TreeAnalyser(Protocol):
     kind: str  # "tree"
     emits: Sequence[str]
 
-    def analyse(self, entries: Sequence[Entry], read: ReadFile) -> Iterator[tuple[str, Artefact]]: ...
+    def analyse(self, entries: Iterable[Entry], read: ReadFile) -> Iterator[tuple[str, Artefact]]: ...
 
 
 Plugin = ContentScanner | FileParser | TreeAnalyser
