@@ -11,8 +11,7 @@ Counts are reported, never the stolen secrets themselves.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,11 +37,28 @@ READ_MAX = 8 * 1024 * 1024  # bytes read from any one member file
 READ_BUDGET = 64 * 1024 * 1024  # bytes read for one bundle in all
 MAX_FILES_LISTED = 500
 MAX_DEPTH = 4  # how deep below the root member files are counted
+#: folders holding an indicator name remembered over a volume (a hostile one may hold millions) ...
+MAX_FOLDERS = 100_000
+#: ... and member entries kept for reading and listing, over every bundle of the volume
+MAX_MEMBERS_KEPT = 100_000
 
 _PASSWORD_LINE = re.compile(rb"^[ \t]*(?:password|pass|pwd)[ \t]*:", re.IGNORECASE | re.MULTILINE)
 _URL_LINE = re.compile(rb"^[ \t]*(?:url|host|hostname)[ \t]*:", re.IGNORECASE | re.MULTILINE)
 _CARD_LINE = re.compile(rb"^[ \t]*(?:card ?number|card|number|cc|cardnumber)[ \t]*:", re.IGNORECASE | re.MULTILINE)
 _AUTOFILL_LINE = re.compile(rb"^[ \t]*value[ \t]*:", re.IGNORECASE | re.MULTILINE)
+
+
+_INDICATOR_FILES = PASSWORD_FILES | INFO_FILES | SCREENSHOTS | OTHER_FILES
+_INDICATOR_DIRS = COOKIE_DIRS | AUTOFILL_DIRS | CARD_DIRS | OTHER_DIRS
+
+
+@dataclass
+class _Members:
+    """What the summary needs of a root's member files: exact count and first time, bounded entries."""
+
+    count: int = 0
+    first_time: float | None = None
+    kept: list[Entry] = field(default_factory=list)
 
 
 @dataclass
@@ -64,25 +80,45 @@ class StealerLogAnalyser:
     kind = "tree"
     emits = ("stealer_log",)
 
-    def analyse(self, entries: Sequence[Entry], read: ReadFile) -> Iterator[tuple[str, Artefact]]:
-        folders: dict[str, _Folder] = defaultdict(_Folder)
-        below: dict[str, list[Entry]] = defaultdict(list)
+    def analyse(self, entries: Iterable[Entry], read: ReadFile) -> Iterator[tuple[str, Artefact]]:
+        """Two passes over the entries, in memory bounded whatever the volume holds.
+
+        The first keeps, per folder, only the names that are indicators (all
+        that deciding a root and a family looks at), for at most
+        MAX_FOLDERS folders; the second collects the members of the roots
+        found (at most MAX_MEMBERS_KEPT entries in all; file_count and the
+        time stay exact). The engine streams ``entries`` from the case and
+        each ``for`` reads them again; a one-shot iterator is listed first.
+        """
+        if iter(entries) is entries:
+            entries = list(entries)
+        folders: dict[str, _Folder] = {}
+
+        def folder(path: str) -> _Folder | None:
+            f = folders.get(path)
+            if f is None and len(folders) < MAX_FOLDERS:
+                f = folders[path] = _Folder()
+            return f
+
         for e in entries:
             parent, name = _split(e.path)
+            low = name.lower()
             if e.type == "dir":
-                folders[parent].dirs.add(name.lower())
+                if low in _INDICATOR_DIRS and (f := folder(parent)) is not None:
+                    f.dirs.add(low)
                 continue
             if e.type not in ("regular", "virtual", "unknown") or e.stream:
                 continue
-            folders[parent].files[name.lower()] = e.path
+            if low in _INDICATOR_FILES and (f := folder(parent)) is not None:
+                f.files[low] = e.path
             # Register implied sub-folders up the chain (walkers may omit dir entries).
             p = parent
             for _ in range(MAX_DEPTH + 1):
-                below[p].append(e)
                 up, dname = _split(p)
                 if not dname or up == p:
                     break
-                folders[up].dirs.add(dname.lower())
+                if dname.lower() in _INDICATOR_DIRS and (f := folder(up)) is not None:
+                    f.dirs.add(dname.lower())
                 p = up
         roots = [p for p, f in folders.items() if self._is_root(f)]
         roots.sort(key=len)
@@ -90,8 +126,30 @@ class StealerLogAnalyser:
         for r in roots:
             if not any(r.startswith(c.rstrip("/") + "/") for c in chosen):
                 chosen.append(r)
+        if not chosen:
+            return
+        members: dict[str, _Members] = {r: _Members() for r in chosen}
+        kept = 0
+        for e in entries:
+            if e.type not in ("regular", "virtual", "unknown") or e.stream:
+                continue
+            p = _split(e.path)[0]
+            for _ in range(MAX_DEPTH + 1):
+                m = members.get(p)
+                if m is not None:
+                    m.count += 1
+                    if e.mtime and (m.first_time is None or e.mtime < m.first_time):
+                        m.first_time = e.mtime
+                    if kept < MAX_MEMBERS_KEPT:
+                        m.kept.append(e)
+                        kept += 1
+                    break  # chosen roots do not nest: one owner at most
+                up, dname = _split(p)
+                if not dname or up == p:
+                    break
+                p = up
         for root in sorted(chosen):
-            yield root, self._summarise(root, folders[root], below.get(root, []), read)
+            yield root, self._summarise(root, folders[root], members[root], read)
 
     @staticmethod
     def _indicators(f: _Folder) -> list[str]:
@@ -113,7 +171,7 @@ class StealerLogAnalyser:
         # Lumma/StealC style: system profile at the root, credentials in sub-folders.
         return "system_info" in ind and len([i for i in ind if i not in ("system_info", "other_file")]) >= 2
 
-    def _summarise(self, root: str, f: _Folder, members: list[Entry], read: ReadFile) -> Artefact:
+    def _summarise(self, root: str, f: _Folder, found: _Members, read: ReadFile) -> Artefact:
         budget = [READ_BUDGET]
         errors: list[str] = []
 
@@ -130,7 +188,7 @@ class StealerLogAnalyser:
 
         def rel(e: Entry) -> str:
             return e.path[len(root.rstrip("/")) + 1 :]
-        members = sorted(members, key=lambda e: e.path)
+        members = sorted(found.kept, key=lambda e: e.path)
         credentials = 0
         urls = 0
         password_text = b""
@@ -181,19 +239,18 @@ class StealerLogAnalyser:
             "cookie_files": len(cookie_files),
             "autofills": autofills,
             "autofill_files": len(autofill_files),
-            "file_count": len(members),
+            "file_count": found.count,
             "files": [rel(e) for e in members[:MAX_FILES_LISTED]],
-            "files_truncated": len(members) > MAX_FILES_LISTED,
+            "files_truncated": found.count > MAX_FILES_LISTED,
             "read_errors": errors[:20],
         }
-        times = [e.mtime for e in members if e.mtime]
         return Artefact(
             type="stealer_log",
             value=root,
             raw=root,
             plugin=self.name,
             plugin_version=self.version,
-            timestamp=unix_seconds(int(min(times))) if times else None,
+            timestamp=unix_seconds(int(found.first_time)) if found.first_time else None,
             confidence=0.9 if family != "unknown" else 0.7,
             extra=extra,
         )
