@@ -25,6 +25,8 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 LABEL_CHARS = 34
 #: bars drawn at most per chart
 MAX_BARS = 40
+#: a timeline of this many periods or fewer has its counts written over the bars
+LABELLED_BARS = 31
 
 
 def _cut(label: str, n: int = LABEL_CHARS) -> str:
@@ -43,7 +45,7 @@ def _empty(title: str) -> Markup:
     return _svg(420, 40, title, ['<text x="8" y="24" class="muted">nothing to show</text>'])
 
 
-def bar_chart(items: Sequence[tuple[str, int]], title: str, width: int = 620) -> Markup:
+def bar_chart(items: Sequence[tuple[str, int]], title: str, width: int = 860) -> Markup:
     """Horizontal bars, one per label, longest first as given."""
     items = [(str(k), int(v)) for k, v in items[:MAX_BARS]]
     if not items:
@@ -66,7 +68,7 @@ def bar_chart(items: Sequence[tuple[str, int]], title: str, width: int = 620) ->
 
 
 def stacked_bars(rows: Sequence[tuple[str, Sequence[tuple[str, int]]]], series: Sequence[str], title: str,
-                 width: int = 620) -> Markup:
+                 width: int = 860) -> Markup:
     """Horizontal bars per label, each cut into one segment per series (findings per type, per exhibit)."""
     rows = [(str(k), [(str(s), int(n)) for s, n in parts]) for k, parts in rows[:MAX_BARS]]
     if not rows:
@@ -100,16 +102,16 @@ def stacked_bars(rows: Sequence[tuple[str, Sequence[tuple[str, int]]]], series: 
     return _svg(width, height, title, body)
 
 
-def histogram(buckets: Sequence[tuple[str, int]], title: str, width: int = 620, height: int = 180) -> Markup:
+def histogram(buckets: Sequence[tuple[str, int]], title: str, width: int = 860, height: int = 180) -> Markup:
     """Vertical bars over ordered periods (a timeline): first, middle and last period labelled."""
     buckets = [(str(k), int(v)) for k, v in buckets]
     if not buckets:
         return _empty(title)
-    left, right, top, bottom = 48, 10, 10, 36
+    left, right, top, bottom = 48, 10, 20, 36
     span_w, span_h = width - left - right, height - top - bottom
     peak = max(v for _k, v in buckets) or 1
     step = span_w / len(buckets)
-    bar_w = max(1.0, step * 0.8)
+    bar_w = max(1.0, min(step * 0.8, 48.0))
     body = [f'<line x1="{left}" y1="{top + span_h}" x2="{width - right}" y2="{top + span_h}" class="axis"/>',
             f'<text x="{left - 4}" y="{top + 10}" text-anchor="end" class="value">{peak:,}</text>',
             f'<text x="{left - 4}" y="{top + span_h}" text-anchor="end" class="value">0</text>']
@@ -118,6 +120,9 @@ def histogram(buckets: Sequence[tuple[str, int]], title: str, width: int = 620, 
         x = left + i * step
         body.append(f'<rect x="{x:.1f}" y="{top + span_h - h}" width="{bar_w:.1f}" height="{h}" '
                     f'fill="{PALETTE[2]}"><title>{escape(label)}: {value:,}</title></rect>')
+        if value and len(buckets) <= LABELLED_BARS:
+            body.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + span_h - h - 4}" '
+                        f'text-anchor="middle" class="value">{value:,}</text>')
     marks = sorted({0, len(buckets) // 2, len(buckets) - 1})
     for i in marks:
         anchor = "start" if i == 0 else ("end" if i == len(buckets) - 1 and len(buckets) > 1 else "middle")
