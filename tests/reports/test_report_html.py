@@ -97,6 +97,14 @@ def test_the_cover_names_every_exhibit_run_version_hash_and_volume(report_case: 
     assert "Triage report: case CASE-001" in text
 
 
+def test_the_report_leaves_the_case_as_it_was(report_case: Path, tmp_path: Path, page: Page) -> None:
+    before = hashlib.sha256(report_case.read_bytes()).hexdigest()
+    assert before in page.all_text   # the cover names the case database by its SHA-256
+    done = triage("report", str(report_case), "-o", str(tmp_path / "again.html"))
+    assert done.returncode == 0, done.stderr
+    assert hashlib.sha256(report_case.read_bytes()).hexdigest() == before
+
+
 def test_findings_by_type_agree_with_the_reader(report_case: Path, page: Page) -> None:
     rows = {row[0]: row for row in page.body_rows("findings")}
     with open_case(report_case) as r:

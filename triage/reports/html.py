@@ -216,7 +216,7 @@ def build_model(reader: CaseReader, options: ReportOptions) -> ReportModel:
         generated=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         tool_version=__version__,
         case_path=visible(str(reader.path.resolve()), 300),
-        case_sha256=_file_sha256(reader.path),
+        case_sha256=_file_sha256(reader.path) + _wal_note(reader.path),
         report_examiner=visible(options.examiner or "", 200),
         examiners=tuple(visible(x, 200) for x in examiners),
         case_numbers=tuple(visible(c, 80) for c in case_numbers),
@@ -269,6 +269,13 @@ def _file_sha256(path: Path) -> str:
         while chunk := f.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _wal_note(path: Path) -> str:
+    """A write-ahead log beside the case holds pages that were read but are not in the file's hash: say so."""
+    wal = path.with_name(path.name + "-wal")
+    size = wal.stat().st_size if wal.exists() else 0
+    return f" (plus a write-ahead log of {size:,} bytes beside it, read but not in this hash)" if size else ""
 
 
 def _exhibit(reader: CaseReader, ev: EvidenceRow, limit: int) -> Exhibit:
