@@ -138,3 +138,18 @@ def test_a_screenshot_is_kept(loaded: Loaded, tmp_path: Path) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     for p in (shot, verdict, charts):
         shutil.copyfile(p, ARTIFACTS / p.name)
+
+
+def test_the_page_reads_the_same_with_scripts_off(browser: Browser, report_html: Path) -> None:
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1300, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(report_html.resolve().as_uri(), wait_until="load")
+        assert page.locator("input.filter").count() == 0          # the script adds them; nothing else needs it
+        assert page.locator("#t-notable tbody tr").count() == 2
+        assert page.locator("#key-findings li[id^=kf-]").count() > 5
+        assert page.locator("#t-email tbody tr").first.is_visible()
+        box = page.locator("#chart-types svg").bounding_box()
+        assert box is not None and box["width"] > 100
+    finally:
+        context.close()
