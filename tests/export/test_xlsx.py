@@ -13,9 +13,18 @@ import openpyxl
 import pytest
 
 from tests.conftest import FIXTURES
-from triage.case.reader import open_case
+from triage.case.reader import ArtefactRow, open_case
 from triage.export import ExportOptions
-from triage.export.xlsx import MAX_CELL_CHARS, TRUNCATION_MARK, WORKBOOK, _Writer, export, sheet_name
+from triage.export.xlsx import (
+    _ARTEFACT_COLUMNS,
+    MAX_CELL_CHARS,
+    TRUNCATION_MARK,
+    WORKBOOK,
+    _artefact_rows,
+    _Writer,
+    export,
+    sheet_name,
+)
 
 IMAGES = FIXTURES / "images"
 _XESC = re.compile(r"_x([0-9A-Fa-f]{4})_")
@@ -169,3 +178,18 @@ def test_long_cells_bounded(tmp_path: Path) -> None:
     assert len(cut) == MAX_CELL_CHARS and cut.endswith(TRUNCATION_MARK)
     assert ws["A3"].value == "z" * MAX_CELL_CHARS
     assert ws["A4"].value == str(2**60) and ws["A5"].value == -1 and ws["A6"].value == "nan"
+
+
+def test_masking_spares_paths() -> None:
+    a = ArtefactRow(id=1, evidence_id="EV", type="payment_card", value="4111111111111111", plugin="cards",
+                    raw="4111 1111 1111 1111", context="pan [4111 1111 1111 1111] 5555555555554444",
+                    file_path="/cards/4111111111111111.txt", file_sha256="ab" * 32,
+                    extra={"brand": "visa", "note": "also 5555555555554444"})
+    (row,) = _artefact_rows([a], ["brand", "note"], unmasked=False)
+    cells = dict(zip([*_ARTEFACT_COLUMNS, "extra.brand", "extra.note", "extra (other)"], row))
+    assert cells["value"] == "411111******1111" and cells["raw"] == "4111 11** **** 1111"
+    assert cells["context"] == "pan [4111 11** **** 1111] 555555******4444"
+    assert cells["extra.note"] == "also 555555******4444" and cells["extra.brand"] == "visa"
+    assert cells["file_path"] == "/cards/4111111111111111.txt"  # how the file is found: never rewritten
+    (row,) = _artefact_rows([a], ["brand", "note"], unmasked=True)
+    assert "4111111111111111" in row and "4111 1111 1111 1111" in row

@@ -44,6 +44,8 @@ CSV_NEUTRALISATION_NOTE = (
 # digit runs with single space/hyphen separators, found whole, then split into candidate cards; not inside a
 # word (an IBAN's BBAN, a hex digest), but after track 1's "%B" and after a \xNN escape (contexts are escaped)
 _DIGIT_RUN = re.compile(r"(?:(?<![A-Za-z0-9])|(?<=%B)|(?<=\\x[0-9a-f]{2}))\d+(?:[ -]\d+)*(?![A-Za-z0-9])")
+# a quick reject: most text has no 13 digits in a row (one group separator at most between digits)
+_CANDIDATE = re.compile(r"\d(?:[ -]?\d){12}")
 # numbers that look like digit groups but are not cards: an IBAN written in groups, a sort code (+ account)
 _NOT_CARDS = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])"
                         r"|(?<![\d-])\d{2}-\d{2}-\d{2}(?![\d-])")
@@ -52,7 +54,9 @@ _MIN_PAN, _MAX_PAN = 13, 19
 
 def neutralise_csv(value: Any) -> Any:
     """A CSV cell: text that a spreadsheet would evaluate gets a leading ``'``; numbers and None unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if type(value) is str:
+        return "'" + value if value.startswith(_FORMULA_START) else value
+    if isinstance(value, str) and value.startswith(_FORMULA_START):  # a str subclass
         return "'" + value
     return value
 
@@ -109,7 +113,7 @@ def _mask_run(run: str) -> str:
 
 def mask_card_numbers(text: Any) -> Any:
     """Free text with every plausible card number masked (first six, last four); non-text unchanged."""
-    if not isinstance(text, str) or len(text) < _MIN_PAN:
+    if not isinstance(text, str) or len(text) < _MIN_PAN or not _CANDIDATE.search(text):
         return text
     protected = [m.span() for m in _NOT_CARDS.finditer(text)]
 

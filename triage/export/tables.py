@@ -117,7 +117,8 @@ def export_csv(reader: CaseReader, out: Path, options: ExportOptions,
         w.writerow(cols)
 
         def write(row: dict[str, Any]) -> None:
-            w.writerow([neutralise_csv(_plain(row[c])) for c in cols])
+            # iter_table's dicts hold the columns in schema order, as the header
+            w.writerow([neutralise_csv(v) if type(v) is not bytes else v.hex() for v in row.values()])
         return write
 
     return _write_tables(reader, out, options, "csv", open_writer, counts)

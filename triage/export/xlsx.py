@@ -69,6 +69,8 @@ _WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "st
 _ARTEFACT_COLUMNS = ("id", "evidence_id", "type", "value", "raw", "count", "confidence", "timestamp",
                      "file_path", "file_sha256", "file_id", "volume_id", "offset", "encoding", "context",
                      "plugin", "plugin_version")
+_VALUE = _ARTEFACT_COLUMNS.index("value")
+_FREE_TEXT = (_ARTEFACT_COLUMNS.index("raw"), _ARTEFACT_COLUMNS.index("context"))
 _YARA_COLUMNS = ("id", "evidence_id", "rule", "namespace", "tags", "meta", "strings", "file_path", "file_sha256",
                  "file_id")
 
@@ -193,8 +195,10 @@ def _artefact_rows(rows: Iterable[ArtefactRow], extra_keys: list[str], unmasked:
             other = {k: v for k, v in extra.items() if k not in known}
         values.append(other)
         if not unmasked:
-            values[3] = mask_card_value(a.type, values[3])
-            values = values[:4] + [_mask_deep(v) for v in values[4:]]
+            values[_VALUE] = mask_card_value(a.type, values[_VALUE])
+            for i in _FREE_TEXT:  # raw and context; never the file's path
+                values[i] = mask_card_numbers(values[i])
+            values[len(_ARTEFACT_COLUMNS):] = [_mask_deep(v) for v in values[len(_ARTEFACT_COLUMNS):]]
         yield values
 
 
