@@ -12,9 +12,13 @@ never reads more than a fixed budget:
 
 - every 512-byte sector of the first ``DENSE_BYTES`` (partitions of the CHS
   era start at sector 63, modern ones at 1 MiB);
-- beyond that, every ``SPARSE_ALIGN`` (1 MiB) boundary, at most
-  ``MAX_SPARSE_PROBES`` of them (the first 1 TiB past the dense region);
-  ISO9660 is looked for in the dense region only;
+- beyond that, a grid of at most ``MAX_SPARSE_PROBES`` offsets, 1 MiB
+  apart (4 GiB), farther apart (a power of two MiB) on larger media;
+- after each file system found, the likely starts of the next one: right
+  after its end, the next ``FOLLOW_ON_MIBS`` 1 MiB boundaries and the next
+  cylinder (file systems follow one another; that finds them between grid
+  points);
+- ISO9660 is looked for in the dense region only;
 - at most ``MAX_RECOVERED`` volumes are kept.
 
 Copies are not volumes of their own: an ext superblock whose block group is
@@ -25,6 +29,7 @@ kept volume whose size fits the media is part of it.
 
 from __future__ import annotations
 
+import heapq
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,8 +39,10 @@ SECTOR = 512
 DENSE_BYTES = 64 * 1024 * 1024
 #: beyond the dense region, candidates are this far apart
 SPARSE_ALIGN = 1024 * 1024
-#: candidates probed beyond the dense region (1 TiB at 1 MiB alignment)
-MAX_SPARSE_PROBES = 1024 * 1024
+#: grid probes beyond the dense region (4 GiB at 1 MiB apart; farther apart on larger media)
+MAX_SPARSE_PROBES = 4096
+#: after a file system found beyond the dense region, this many 1 MiB boundaries past its end are probed
+FOLLOW_ON_MIBS = 16
 #: recovered volumes kept at most
 MAX_RECOVERED = 64
 #: bytes read per window of the dense region
@@ -129,9 +136,9 @@ def _inside(pos: int, end: int, skip: list[tuple[int, int]]) -> bool:
     return any(a <= pos and end <= b for a, b in skip)
 
 
-def candidates(read: Callable[[int, int], bytes], size: int,
-               skip: list[tuple[int, int]] | None = None) -> Iterator[Candidate]:
-    """Every signature at an aligned offset, in offset order, within the search bounds (module docstring).
+def dense_candidates(read: Callable[[int, int], bytes], size: int,
+                     skip: list[tuple[int, int]] | None = None) -> Iterator[Candidate]:
+    """Every signature at a sector of the first ``DENSE_BYTES``, in offset order.
 
     Offsets inside a ``skip`` range (``(start, end)``: file systems already
     found) are not candidates, and windows wholly inside one are not read.
@@ -155,19 +162,37 @@ def candidates(read: Callable[[int, int], bytes], size: int,
             if found is not None:
                 yield Candidate(pos + rel, found.kind, found.claimed_bytes, found.head)
         pos += n
-    probes = 0
-    pos = max(DENSE_BYTES, 0)
-    while pos + SECTOR <= size and probes < MAX_SPARSE_PROBES:
-        if skip and _inside(pos, pos + 1, skip):
-            pos += SPARSE_ALIGN
-            continue
-        probes += 1
-        buf = read(pos, 2048)
-        if buf:
-            found = _probe(bytes(buf).ljust(2048, b"\x00"), 0, False)
-            if found is not None:
-                yield Candidate(pos, found.kind, found.claimed_bytes, found.head)
-        pos += SPARSE_ALIGN
+
+
+def sparse_step(size: int) -> int:
+    """The distance of the probes beyond the dense region: 1 MiB, doubled until at most MAX_SPARSE_PROBES fit."""
+    step = SPARSE_ALIGN
+    while (size - DENSE_BYTES) // step > MAX_SPARSE_PROBES:
+        step *= 2
+    return step
+
+
+def follow_ons(end: int) -> list[int]:
+    """Where the next file system is likely to start when one ends at ``end``.
+
+    Right after it, at the next 1 MiB boundaries (modern tools), and at the
+    next cylinder (255 heads x 63 sectors) with or without its first track
+    (CHS-era tools).
+    """
+    mib = SPARSE_ALIGN
+    cyl = 255 * 63 * SECTOR
+    first = -(-end // mib) * mib
+    next_cyl = -(-end // cyl) * cyl
+    return sorted({end, *(first + k * mib for k in range(FOLLOW_ON_MIBS)), next_cyl, next_cyl + 63 * SECTOR})
+
+
+def probe_at(read: Callable[[int, int], bytes], pos: int) -> Candidate | None:
+    """The signature at one offset beyond the dense region (no ISO9660 there)."""
+    buf = read(pos, 2048)
+    if not buf:
+        return None
+    found = _probe(bytes(buf).ljust(2048, b"\x00"), 0, False)
+    return None if found is None else Candidate(pos, found.kind, found.claimed_bytes, found.head)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,21 +208,45 @@ class Found:
 def search(read: Callable[[int, int], bytes], size: int, opens: Callable[[int], bool],
            skip: list[tuple[int, int]] | None = None) -> list[Found]:
     """The file systems a bounded search finds outside ``skip``; ``opens(offset)``: does TSK open one there."""
+    skip = list(skip or [])
     kept: list[Found] = []
     heads: set[bytes] = set()
-    for cand in candidates(read, size, skip):
-        if len(kept) >= MAX_RECOVERED:
-            break
+
+    def consider(cand: Candidate) -> Found | None:
         if cand.head in heads:
-            continue  # a backup copy of a boot sector or superblock already kept
+            return None  # a backup copy of a boot sector or superblock already kept
         if any(k.offset <= cand.offset < k.offset + k.length and 0 < k.claimed_bytes <= size - k.offset
                for k in kept):
-            continue  # inside a kept file system whose size is believable
+            return None  # inside a kept file system whose size is believable
         if not opens(cand.offset):
-            continue
+            return None
         remaining = size - cand.offset
         claimed = cand.claimed_bytes
-        length = claimed if 0 < claimed <= remaining else remaining
-        kept.append(Found(cand.offset, length, cand.kind, claimed))
+        found = Found(cand.offset, claimed if 0 < claimed <= remaining else remaining, cand.kind, claimed)
+        kept.append(found)
         heads.add(cand.head)
+        return found
+
+    for cand in dense_candidates(read, size, skip):
+        if len(kept) >= MAX_RECOVERED:
+            return kept
+        consider(cand)
+    # beyond the dense region: a grid, and the likely starts after each file system found (a heap: in order)
+    step = sparse_step(size)
+    queue = [DENSE_BYTES + i * step for i in range(MAX_SPARSE_PROBES + 1) if DENSE_BYTES + i * step + SECTOR <= size]
+    for k in kept:
+        if 0 < k.claimed_bytes <= size - k.offset:
+            queue.extend(follow_ons(k.offset + k.length))
+    heapq.heapify(queue)
+    seen: set[int] = set()
+    while queue and len(kept) < MAX_RECOVERED:
+        pos = heapq.heappop(queue)
+        if pos in seen or pos < DENSE_BYTES or pos + SECTOR > size or _inside(pos, pos + 1, skip):
+            continue
+        seen.add(pos)
+        cand = probe_at(read, pos)
+        found = consider(cand) if cand is not None else None
+        if found is not None and 0 < found.claimed_bytes <= size - found.offset:
+            for nxt in follow_ons(found.offset + found.length):
+                heapq.heappush(queue, nxt)
     return kept
