@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 
 #: raw images with a partition table and the file systems on them
-RAW_IMAGES = ("gpt_two", "ntfs_mbr", "demo", "ext4_gpt", "mbr_extended")
+RAW_IMAGES = ("gpt_three", "gpt_two", "ntfs_mbr", "demo", "mbr_extended")
 #: containers whose headers and tables are mutated (libewf, libqcow)
 CONTAINERS = ("fat16_mbr_ewf", "fat16_mbr_qcow2")
 

@@ -8,6 +8,7 @@ Kit's ``fls`` at the volume's offset on the damaged copy.
 
 from __future__ import annotations
 
+import os
 import shutil
 import struct
 from pathlib import Path
@@ -193,11 +194,11 @@ def test_truncated_image_keeps_what_is_there(tmp_path: Path) -> None:
 
 
 def test_sparse_image_far_larger_than_its_data(tmp_path: Path) -> None:
-    # gpt_two's bytes at the start of a 2 GiB sparse file: the backup GPT is not at the end any more
+    # gpt_two's bytes at the start of a 512 MiB sparse file: the backup GPT is not at the end any more
     image = tmp_path / "sparse.raw"
     shutil.copy(GPT_TWO, image)
     with open(image, "r+b") as f:
-        f.truncate(2 * 1024**3)
+        f.truncate(512 * 1024**2)
     case = scanned(image, tmp_path)
     assert {r["fs_type"] for r in rows(case, "SELECT fs_type FROM volumes WHERE fs_type IS NOT NULL")} == \
         {"fat16", "ext4"}
@@ -227,3 +228,33 @@ def test_truncated_ewf_fails_cleanly(tmp_path: Path) -> None:
     assert_ended_cleanly(proc, "truncated.E01")
     assert proc.returncode == 3 and proc.stderr.startswith("error: ")
     assert errors(case)
+
+
+def test_search_beyond_the_dense_region_finds_file_systems_between_grid_points(tmp_path: Path) -> None:
+    """A 6 GiB sparse disk without a table: the grid is 2 MiB apart there; the ext4 after the FAT16
+    (2 MiB past its end, off the grid) is found by the follow-on probes."""
+    from triage.evidence import recover
+    from triage.evidence.containers import open_evidence
+    from triage.evidence.volumes import list_volumes
+
+    data = GPT_TWO.read_bytes()
+    fat, ext = data[FAT:FAT + 3 * 1024**2], data[EXT:EXT + 2 * 1024**2]
+    size = 6 * 1024**3
+    step = recover.sparse_step(size)
+    assert step == 2 * 1024**2
+    at_fat = recover.DENSE_BYTES + 1000 * step
+    at_ext = at_fat + len(fat) + 2 * 1024**2
+    assert (at_ext - recover.DENSE_BYTES) % step
+    image = tmp_path / "sparse-no-table.raw"
+    with open(image, "wb") as f:
+        f.truncate(size)
+        f.seek(at_fat)
+        f.write(fat)
+        f.seek(at_ext)
+        f.write(ext)
+        f.flush()
+        os.fsync(f.fileno())  # reads of a sparse file with writes still pending crawl on some hosts
+    with open_evidence(image) as opened:
+        layout = list_volumes(opened.img, "E")
+    found = [(v.offset, v.fs_type, v.kind) for v in layout.volumes if v.fs_type]
+    assert found == [(at_fat, "fat16", "recovered"), (at_ext, "ext4", "recovered")]
