@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 #: bytes per read from TSK: large reads keep per-call overhead out of the hot path
 READ_CHUNK_BYTES = 1024 * 1024
+#: a stream is read to at least this many bytes even on a small file system (sparse files), see stream_bound
+STREAM_MIN_BOUND = 1024**3
 #: a directory deeper than this is recorded as an error and not entered
 MAX_DIR_DEPTH = 256
 #: entries in one directory beyond this are recorded as an error and skipped
@@ -74,6 +76,22 @@ def _time(meta: object, attr: str) -> float | None:
     return float(sec) + nano / 1e9
 
 
+def stream_bound(f: pytsk3.File) -> int:
+    """Bytes of one stream worth reading: what its file system holds on the media, at least STREAM_MIN_BOUND.
+
+    A size is the evidence's word: an inode claiming 2**63 bytes over a few
+    real blocks reads as zeros (sparse) for ever. No real stream holds more
+    data than its file system's blocks on the media; one claiming more is
+    read that far and fails as a short read would (recorded, no hashes).
+    """
+    try:
+        info = f.info.fs_info
+        on_media = (int(info.last_block_act) + 1) * int(info.block_size)
+    except Exception:
+        on_media = 0
+    return max(STREAM_MIN_BOUND, on_media)
+
+
 @dataclass
 class StreamReader:
     """Reads one data stream of one TSK file in large chunks."""
@@ -85,7 +103,11 @@ class StreamReader:
 
     def chunks(self, chunk_bytes: int = READ_CHUNK_BYTES) -> Iterator[bytes]:
         offset = 0
+        bound = stream_bound(self.file)
         while offset < self.size:
+            if offset >= bound:
+                raise OSError(f"stream claims {self.size} bytes, more than its file system holds on the media; "
+                              f"read stopped at {offset}")
             n = min(chunk_bytes, self.size - offset)
             if self.attr_type is None:
                 data = self.file.read_random(offset, n)
