@@ -114,7 +114,8 @@ def _ext_regions(img: Path, off: int) -> list[Region]:
                ((4, 4), (0, 4), (20, 4), (24, 4), (32, 4), (40, 4), (88, 2), (0x150, 4))),
         Region("group descriptors", gdt, block, off, ((0, 4), (4, 4), (8, 4), (12, 2), (14, 2))),
         Region("inode table", itable, min(per_group * inode_size, 65536), off,
-               tuple((inode_size + f, w) for f, w in ((4, 4), (40, 4), (44, 4), (48, 4), (60, 4), (108, 4)))),
+               tuple((i * inode_size + f, w) for i in (1, 10, 11, 12, 13)  # root, lost+found, the first files
+                     for f, w in ((4, 4), (40, 4), (44, 4), (48, 4), (60, 4), (108, 4)))),
     ]
     r = subprocess.run(["istat", "-o", str(off // 512), str(img), "2"], capture_output=True, text=True)
     m = re.search(r"Direct Blocks:\s*\n\s*(\d+)", r.stdout)

@@ -185,6 +185,20 @@ def test_ext_inode_table_past_the_media(tmp_path: Path) -> None:
 
 
 @needs_tsk
+def test_file_claiming_an_exabyte_over_a_few_blocks_is_read_to_a_bound(tmp_path: Path) -> None:
+    # inode 12 (/data.bin, 25000 bytes) of the ext4 (inode table at block 50, 256-byte inodes): i_size_high
+    # made 0x7fffffff, so TSK reads zeros (sparse) past its blocks for 2**63 bytes
+    image = damaged(tmp_path, GPT_TWO, (EXT + 50 * 1024 + 11 * 256 + 108, struct.pack("<I", 0x7FFFFFFF)))
+    case = scanned(image, tmp_path)
+    row = rows(case, "SELECT f.size, f.bytes_read, f.status, f.sha256 FROM files f JOIN volumes v "
+                     "ON v.id = f.volume_id WHERE v.offset = ? AND f.path = '/data.bin'", (EXT,))[0]
+    assert row["size"] > 2**62 and row["status"] == "error" and row["sha256"] is None
+    assert row["bytes_read"] <= 1024**3
+    assert any("more than its file system holds on the media" in e for e in errors(case))
+    assert_has_pristine_files(case, FAT)
+
+
+@needs_tsk
 def test_truncated_image_keeps_what_is_there(tmp_path: Path) -> None:
     image = tmp_path / "cut.raw"
     image.write_bytes(GPT_TWO.read_bytes()[: EXT + 512 * 1024])  # the ext4 cut to its first half MiB
