@@ -702,6 +702,67 @@ class CaseReader:
         return {int(r[0]) for r in self.conn.execute(sql, w.params * 2)}
 
 
+    # -- rows by natural keys ------------------------------------------------------
+    def iter_natural(self, table: str, evidence_ids: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
+        """One table's rows in an order that does not depend on the run that wrote them: sorted by
+        natural keys (``_NATURAL``), each surrogate reference joined to its natural one (``volume_addr``
+        and ``volume_offset`` for ``volume_id``, ``file_key``/``parent_key`` = the ``entry_key`` of
+        ``file_id``/``parent_id``). Raw column values, JSON left as text; the ids are still there for
+        the caller to drop. What the canonical export compares two cases by."""
+        if table not in self._tables or table not in _NATURAL:
+            return
+        sql, alias = _NATURAL[table]
+        w = _Where()
+        if evidence_ids is not None:
+            w.any_of(f"{alias}.evidence_id" if table != "evidence" else f"{alias}.id", evidence_ids)
+        select, order = sql
+        cur = self.conn.execute(f"{select}{w.sql()} ORDER BY {order}", w.params)
+        cols = [d[0] for d in cur.description]
+        while True:
+            batch = cur.fetchmany(FETCH_ROWS)
+            if not batch:
+                return
+            for row in batch:
+                yield dict(zip(cols, tuple(row)))
+
+
+_VOL = "v.addr AS volume_addr, v.offset AS volume_offset"
+#: table -> ((SELECT ... FROM ... joins, ORDER BY natural keys then every column), alias of the table)
+_NATURAL: dict[str, tuple[tuple[str, str], str]] = {
+    "evidence": (("SELECT e.* FROM evidence e", "e.id"), "e"),
+    "volumes": (("SELECT v.* FROM volumes v", "v.evidence_id, v.addr, v.offset"), "v"),
+    "files": ((f"SELECT f.*, {_VOL}, p.entry_key AS parent_key FROM files f "
+               "LEFT JOIN volumes v ON v.id = f.volume_id LEFT JOIN files p ON p.id = f.parent_id",
+               "f.evidence_id, f.entry_key"), "f"),
+    "artefacts": ((f"SELECT a.*, {_VOL}, f.entry_key AS file_key FROM artefacts a "
+                   "LEFT JOIN volumes v ON v.id = a.volume_id LEFT JOIN files f ON f.id = a.file_id",
+                   "a.evidence_id, v.addr, v.offset, f.entry_key, a.type, a.value, a.offset, a.plugin, "
+                   "a.timestamp, a.extra, a.raw, a.context, a.encoding, a.count, a.confidence"), "a"),
+    "yara_matches": (("SELECT y.*, f.entry_key AS file_key FROM yara_matches y "
+                      "LEFT JOIN files f ON f.id = y.file_id",
+                      "y.evidence_id, f.entry_key, y.namespace, y.rule"), "y"),
+    "hash_hits": (("SELECT h.*, f.entry_key AS file_key FROM hash_hits h LEFT JOIN files f ON f.id = h.file_id",
+                   "h.evidence_id, f.entry_key, h.set_name, h.algorithm, h.value"), "h"),
+    "errors": ((f"SELECT r.*, {_VOL}, f.entry_key AS file_key FROM errors r "
+                "LEFT JOIN volumes v ON v.id = r.volume_id LEFT JOIN files f ON f.id = r.file_id",
+                "r.evidence_id, v.addr, v.offset, f.entry_key, r.path, r.stage, r.message, r.plugin, r.offset"),
+               "r"),
+    "progress": (("SELECT g.* FROM progress g", "g.evidence_id, g.unit"), "g"),
+    # a tag's target by its natural reference: the file's entry_key; an artefact's file, type, value, offset;
+    # a YARA match's file, namespace, rule
+    "tags": (("SELECT t.*, coalesce(tf.entry_key, af.entry_key, yf.entry_key) AS file_key, "
+              "ta.type AS artefact_type, ta.value AS artefact_value, ta.offset AS artefact_offset, "
+              "ty.namespace AS yara_namespace, ty.rule AS yara_rule FROM tags t "
+              "LEFT JOIN files tf ON t.target = 'file' AND tf.id = t.target_id "
+              "LEFT JOIN artefacts ta ON t.target = 'artefact' AND ta.id = t.target_id "
+              "LEFT JOIN files af ON af.id = ta.file_id "
+              "LEFT JOIN yara_matches ty ON t.target = 'yara_match' AND ty.id = t.target_id "
+              "LEFT JOIN files yf ON yf.id = ty.file_id",
+              "t.evidence_id, t.target, file_key, artefact_type, artefact_value, artefact_offset, yara_namespace, "
+              "yara_rule, t.tag"), "t"),
+}
+
+
 def _ident(name: str) -> str:
     """A table or column name for SQL: only names of the schema get here, quoted anyway."""
     return '"' + name.replace('"', '""') + '"'

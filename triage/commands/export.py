@@ -55,7 +55,7 @@ def _accepts(func: Any, name: str) -> bool:
 @click.command("export", help=_HELP)
 @click.argument("case", type=click.Path())
 @click.option("--format", "fmt", required=True, metavar="FORMAT", help="csv, jsonl, xlsx, bodyfile, timesketch, "
-              "kml, dfxml, case.")
+              "kml, dfxml, case, canonical.")
 @click.option("-o", "--output", required=True, type=click.Path(), help="Folder to write into.")
 @click.option("--evidence", "evidence_ids", multiple=True, metavar="ID",
               help="Only this exhibit (repeatable; default every exhibit of the case).")

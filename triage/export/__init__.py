@@ -43,6 +43,7 @@ FORMATS: dict[str, str] = {
     "dfxml": "triage.export.dfxml:export",
     "case": "triage.export.case_uco:export",
     "kml": "triage.export.kml:export",
+    "canonical": "triage.export.canonical:export",
 }
 
 
