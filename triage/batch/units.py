@@ -36,6 +36,9 @@ UNIT_MAX_ENTRIES = 64
 UNIT_MAX_BYTES = 64 * 1024 * 1024
 #: opened evidence items kept per worker (each holds a few file handles)
 EVIDENCE_CACHE_MAX = 4
+#: open file systems kept per worker, over all its evidence (a hostile partition table may list
+#: thousands of volumes: each open file system holds TSK's caches)
+FS_CACHE_MAX = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +155,7 @@ class _WorkerState:
     def __init__(self) -> None:
         self.engines: dict[str, ScanEngine] = {}
         self.opened: OrderedDict[str, Any] = OrderedDict()
-        self.fs: dict[tuple[str, int], Any] = {}
+        self.fs: OrderedDict[tuple[str, int], Any] = OrderedDict()
 
     def engine(self, options: ScanOptions, compiled: Any) -> ScanEngine:
         key = json.dumps(options.as_dict(), sort_keys=True, default=str) + "|" + str(
@@ -187,6 +190,10 @@ class _WorkerState:
         if fs is None:
             fs = open_fs(opened.img, offset)
             self.fs[(path, offset)] = fs
+            while len(self.fs) > FS_CACHE_MAX:
+                self.fs.popitem(last=False)
+        else:
+            self.fs.move_to_end((path, offset))
         return fs
 
 
