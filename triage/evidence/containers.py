@@ -22,6 +22,10 @@ from triage.text import one_line
 
 #: differencing chains deeper than this are refused (a loop or a hostile image)
 MAX_PARENT_DEPTH = 16
+#: a failed read is retried in pieces of this many bytes, to return what precedes the bad piece
+READ_RETRY_BYTES = 4096
+#: read failures remembered (with their offsets) per opened image; the rest are only counted
+READ_FAILURES_KEPT = 16
 
 EWF_SIGNATURES = (b"EVF\x09\x0d\x0a\xff\x00", b"EVF2\x0d\x0a\x81\x00")
 QCOW_SIGNATURE = b"QFI\xfb"
@@ -58,6 +62,9 @@ class BackendImg(pytsk3.Img_Info):  # type: ignore[misc]
         self._keepalive = keepalive  # parent handles must outlive the child
         self._size = backend.get_media_size()
         self._lock = threading.Lock()
+        #: reads the container could not serve: (media offset, one-line reason), the first READ_FAILURES_KEPT
+        self.read_failures: list[tuple[int, str]] = []
+        self.read_failure_count = 0
         super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
 
     def close(self) -> None:
@@ -66,11 +73,39 @@ class BackendImg(pytsk3.Img_Info):  # type: ignore[misc]
             handle.close()
 
     def read(self, offset: int, size: int) -> bytes:
-        if offset >= self._size:
+        """Up to ``size`` bytes at ``offset``; short when part of the media cannot be read, never raising.
+
+        A missing EWF segment, a corrupt QCOW2 table, a failing disk: the
+        bytes before the first unreadable piece are returned (TSK sees a
+        short read of that one request, not a failed image) and the failure
+        is counted in ``read_failures``.
+        """
+        if offset >= self._size or size <= 0:
             return b""
         size = min(size, self._size - offset)
         with self._lock:
-            return self._backend.read_buffer_at_offset(size, offset)
+            try:
+                return self._backend.read_buffer_at_offset(size, offset)
+            except Exception as exc:
+                self._failed(offset, exc)
+            out = bytearray()
+            pos, end = offset, offset + size
+            while pos < end:  # what can be read before the bad piece
+                n = min(READ_RETRY_BYTES - pos % READ_RETRY_BYTES, end - pos)
+                try:
+                    data = self._backend.read_buffer_at_offset(n, pos)
+                except Exception:
+                    break
+                if not data:
+                    break
+                out += data
+                pos += len(data)
+            return bytes(out)
+
+    def _failed(self, offset: int, exc: BaseException) -> None:
+        self.read_failure_count += 1
+        if len(self.read_failures) < READ_FAILURES_KEPT:
+            self.read_failures.append((offset, one_line(exc)[:300]))
 
     def get_size(self) -> int:
         return self._size
@@ -200,6 +235,8 @@ class OpenedEvidence:
     evidence: Evidence
     img: pytsk3.Img_Info
     _closers: list[Callable[[], None]] = field(default_factory=list)
+    #: what is wrong with the container but did not stop it opening (one line each: a missing segment)
+    warnings: list[str] = field(default_factory=list)
 
     def close(self) -> None:
         for c in self._closers:
@@ -256,6 +293,38 @@ def _open_ewf(path: Path) -> tuple[Any, list[str], dict[str, str | None]]:
     except Exception as exc:
         raise EvidenceError(f"{path}: cannot open EWF set ({len(segments)} segments): {one_line(exc)}") from None
     return handle, segments, _ewf_metadata(handle)
+
+
+_EWF_SEGMENT = re.compile(r"^(?P<stem>.+)\.(?P<ext>[EeLs](?:x)?[0-9A-Za-z]{2})$")
+
+
+def ewf_set_warnings(path: Path, handle: Any, segments: list[str]) -> list[str]:
+    """What is wrong with an EWF set that libewf still opened: segments missing from it, an unreadable end.
+
+    libewf's glob stops at the first missing segment, so ``.E01 .E02 .E04``
+    opens as two segments and every read past ``.E02`` fails; the files
+    beyond the gap are named so the examiner knows what to look for.
+    """
+    out: list[str] = []
+    m = _EWF_SEGMENT.match(path.name)
+    if m:
+        found = {Path(s).name for s in segments}
+        prefix = m.group("stem") + "."
+        strays = sorted(p.name for p in path.parent.iterdir()
+                        if p.name.startswith(prefix) and p.name not in found and _EWF_SEGMENT.match(p.name)
+                        and p.name[len(prefix):][:1].lower() == m.group("ext")[:1].lower())
+        if strays:
+            out.append(f"EWF set incomplete: {len(segments)} segment(s) in sequence, then a gap; not used: "
+                       f"{', '.join(strays[:8])}{' ...' if len(strays) > 8 else ''}")
+    try:
+        size = int(handle.get_media_size())
+        if size > 0:
+            handle.read_buffer_at_offset(min(512, size), max(0, size - 512))
+    except Exception as exc:
+        why = "a segment file is missing" if "missing segment" in str(exc) else one_line(exc)[:120]
+        out.append(f"EWF set incomplete or damaged: the end of the media cannot be read ({len(segments)} "
+                   f"segment(s) opened; {why})")
+    return out
 
 
 def _resolve_parent(child: Path, name: str) -> Path:
@@ -350,8 +419,10 @@ def open_evidence(path: str | Path, evidence_id: str | None = None) -> OpenedEvi
     segments: list[str] = [str(p)]
     backend: _Backend
     keep: tuple[Any, ...] = ()
+    warnings: list[str] = []
     if fmt == "ewf":
         backend, segments, meta = _open_ewf(p)
+        warnings = ewf_set_warnings(p, backend, segments)
     elif fmt == "qcow2":
         backend, keep = _open_qcow(p)
     elif fmt == "vmdk":
@@ -381,4 +452,4 @@ def open_evidence(path: str | Path, evidence_id: str | None = None) -> OpenedEvi
         segments=tuple(str(Path(s).resolve()) for s in segments),
         **meta,  # type: ignore[arg-type]  # EWF header fields, all optional strings
     )
-    return OpenedEvidence(evidence=evidence, img=img, _closers=[img.close])
+    return OpenedEvidence(evidence=evidence, img=img, _closers=[img.close], warnings=warnings)
