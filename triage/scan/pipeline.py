@@ -149,6 +149,8 @@ def _scan_opened(opened: OpenedEvidence, writer: CaseWriter, engine: ScanEngine,
     for vol in layout.volumes:
         volume_ids[(vol.addr, vol.offset)] = writer.upsert_volume(vol)
     by_addr = {addr: vid for (addr, _off), vid in volume_ids.items()}
+    for warning in opened.warnings:  # the container opened, damaged: what it holds is still scanned
+        _record(writer, ev.id, None, ScanError("open", warning, ev.path), stats)
     for err in layout.errors:
         _record(writer, ev.id, by_addr.get(err.volume_addr) if err.volume_addr is not None else None, err, stats)
     writer.commit()
@@ -173,10 +175,17 @@ def _scan_opened(opened: OpenedEvidence, writer: CaseWriter, engine: ScanEngine,
                                                   volume_addr=vol.addr, offset=0), stats)
             writer.commit()
     executor.wait()
+    failures = getattr(opened.img, "read_failure_count", 0)
+    if failures:  # reads of this process's walk the container could not serve (workers record their own)
+        where = "; ".join(f"at {off}: {msg}" for off, msg in opened.img.read_failures[:3])
+        _record(writer, ev.id, None, ScanError("read", f"{failures} media read(s) failed while listing and "
+                                                       f"walking, {where}"), stats)
     writer.commit()
     if stats.files + stats.skipped == 0 and (stats.file_systems == 0 or stats.errors):
         stats.status = "failed"
         stats.message = _nothing_read(layout, stats)
+        if opened.warnings:  # the container's damage says more than what was not found on it
+            stats.message = f"nothing read: {opened.warnings[0]}"[:200]
         _record(writer, ev.id, None, ScanError("volumes", stats.message), stats)
         writer.commit()
     elif stats.file_systems == 0:
@@ -320,6 +329,17 @@ def clip_ranges(ranges: list[tuple[int, int]], lo: int, media_size: int) -> list
     return out
 
 
+def _strict_read(img: Any, size: int) -> Callable[[int, int], bytes]:
+    """``img.read`` that raises where the media cannot be read (the container returns a short read there)."""
+    def read(pos: int, n: int) -> bytes:
+        data = img.read(pos, n)
+        if len(data) < n and pos + len(data) < size:
+            raise OSError(f"media unreadable at {pos + len(data)}")
+        return data
+
+    return read
+
+
 def scan_raw_ranges(img: Any, engine: ScanEngine, volume_addr: int, volume_offset: int,
                     ranges: list[tuple[int, int]], lead: int = 0,
                     tail: int = 0) -> tuple[list[Artefact], list[ScanError]]:
@@ -350,7 +370,7 @@ def scan_raw_ranges(img: Any, engine: ScanEngine, volume_addr: int, volume_offse
         last = min(size, start + length + tail)
         # every hit, not folded: a value's first copy may lie in the lead
         try:
-            segments = scan_skipping_zeros(img.read, first, last, engine.matcher.stream,
+            segments = scan_skipping_zeros(_strict_read(img, size), first, last, engine.matcher.stream,
                                            engine.matcher.context_span, UNALLOC_CHUNK_BYTES)
         except MediaReadError as exc:
             errs.append(ScanError("unallocated", f"read failed at {exc.offset}: {one_line(exc)}",
