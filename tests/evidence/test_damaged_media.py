@@ -81,6 +81,27 @@ def test_partition_starting_past_the_media_is_recorded_and_skipped(tmp_path: Pat
 
 
 @needs_tsk
+def test_negative_gpt_entry_is_recorded_and_the_rest_scanned(tmp_path: Path) -> None:
+    # entry 1 (FAT16): first LBA -2048, last LBA -1 as signed 64-bit numbers
+    image = damaged(tmp_path, GPT_TWO, (1024 + 32, struct.pack("<qq", -2048, -1)), gpt_crc=True)
+    case = scanned(image, tmp_path)
+    assert_has_pristine_files(case, EXT)
+    assert_has_pristine_files(case, FAT)  # found again by the search outside the table's file systems
+
+
+@needs_tsk
+def test_looping_extended_partition_chain(tmp_path: Path) -> None:
+    # mbr_extended.raw: the second EBR (sector 12288) links back to the first (relative sector 0)
+    src = IMAGES / "mbr_extended.raw"
+    link = 12288 * 512 + 446 + 16
+    image = damaged(tmp_path, src, (link + 4, b"\x05"), (link + 8, struct.pack("<II", 0, 8192)))
+    case = scanned(image, tmp_path)
+    for offset in (1048576, 5242880, 7340032):
+        assert_has_pristine_files(case, offset, src)
+    assert len(rows(case, "SELECT id FROM volumes")) < 64
+
+
+@needs_tsk
 def test_damaged_primary_gpt_uses_the_backup(tmp_path: Path) -> None:
     image = damaged(tmp_path, GPT_TWO, (512, b"NOT PART"))
     case = scanned(image, tmp_path)
