@@ -289,7 +289,31 @@ def list_volumes(img: pytsk3.Img_Info, evidence_id: str, recover: bool = True) -
             # cover is searched as gaps, not a second time as a failed partition or whole volume
             kept = [v for v in layout.volumes if v.kind == "meta"] + found
             layout.volumes = kept + _gaps(evidence_id, size, found)
+    layout.errors.extend(_oversized(img, layout.volumes, size))
     return layout
+
+
+def _oversized(img: pytsk3.Img_Info, volumes: list[Volume], size: int) -> list[ScanError]:
+    """An error for each file system claiming more blocks than the media holds after its start.
+
+    Its walk and free-space search stop at the media's end (the pipeline cuts
+    them there); the record says the boot sector or superblock lied, or the
+    image is truncated.
+    """
+    out: list[ScanError] = []
+    for v in volumes:
+        if not v.fs_type:
+            continue
+        try:
+            info = open_fs(img, v.offset).info
+            claimed = (int(info.last_block) + 1) * int(info.block_size)
+        except Exception:
+            continue
+        if claimed > size - v.offset:
+            out.append(ScanError("fs", f"the {v.fs_type} file system at {v.offset} claims {claimed} bytes, "
+                                       f"{size - v.offset} of them on the media: read to the media's end",
+                                 volume_addr=v.addr))
+    return out
 
 
 def _gaps(evidence_id: str, size: int, volumes: list[Volume]) -> list[Volume]:
