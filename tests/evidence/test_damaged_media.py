@@ -178,6 +178,19 @@ def test_fat_boot_sector_claiming_a_huge_size_ends_in_media_time(tmp_path: Path)
 
 
 @needs_tsk
+def test_ext_superblock_claiming_zettabytes_plans_no_free_space_past_the_media(tmp_path: Path) -> None:
+    # s_blocks_count_hi = 0x7fffffff (a 64-bit ext4): the parent once planned free-space units for all of it
+    # (a gigabyte of memory every half minute, never ending)
+    image = damaged(tmp_path, GPT_TWO, (EXT + 1024 + 0x150, struct.pack("<I", 0x7FFFFFFF)))
+    case = scanned(image, tmp_path)
+    assert_has_pristine_files(case, FAT)
+    assert_has_pristine_files(case, EXT)
+    assert any("claims" in e and "of them on the media" in e for e in errors(case))
+    size = GPT_TWO.stat().st_size
+    assert all(int(r["unit"].rsplit(":", 1)[1]) < size for r in rows(case, "SELECT unit FROM progress"))
+
+
+@needs_tsk
 def test_ntfs_boot_sector_claiming_a_huge_size(tmp_path: Path) -> None:
     image = damaged(tmp_path, NTFS_MBR, (FAT + 40, struct.pack("<Q", 0x7FFFFFFFFFFFFFFF)))
     scanned(image, tmp_path)
