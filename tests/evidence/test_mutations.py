@@ -31,7 +31,7 @@ from tests.evidence.mutations import (
     mutate_raw,
 )
 
-SEEDS = int(os.environ.get("TRIAGE_MUTATION_SEEDS", "4"))
+SEEDS = int(os.environ.get("TRIAGE_MUTATION_SEEDS", "3"))
 FIRST_SEED = int(os.environ.get("TRIAGE_MUTATION_FIRST_SEED", "0"))
 #: seconds a scan of one of these small images may take (they take about one)
 TIME_BOUND_S = 120
