@@ -310,3 +310,32 @@ def test_search_beyond_the_dense_region_finds_file_systems_between_grid_points(t
         layout = list_volumes(opened.img, "E")
     found = [(v.offset, v.fs_type, v.kind) for v in layout.volumes if v.fs_type]
     assert found == [(at_fat, "fat16", "recovered"), (at_ext, "ext4", "recovered")]
+
+
+@pytest.mark.parametrize("source,offset,fs_type,length", [
+    ("exfat.raw", 0, "exfat", 4 * 1024**2),
+    ("iso9660.iso", 0, "iso9660", None),
+    ("fat32.raw", 0, "fat32", 33 * 1024**2),  # its backup boot sector (sector 6) is not a second volume
+    ("ntfs_mbr.raw", 1024**2, "ntfs", 5 * 1024**2),
+    ("ext3.raw", 0, "ext3", 3 * 1024**2),  # backup superblocks (block groups 1, 3 ...) are not volumes
+])
+def test_search_finds_each_kind_once(source: str, offset: int, fs_type: str, length: int | None,
+                                     tmp_path: Path) -> None:
+    """A file system copied to sector 63 + 1 MiB of a disk of zeros, no table: found once, at its offset."""
+    from triage.evidence.containers import open_evidence
+    from triage.evidence.volumes import list_volumes
+
+    data = (IMAGES / source).read_bytes()[offset:]
+    at = 1024**2 + 63 * 512
+    image = tmp_path / "bare.raw"
+    with open(image, "wb") as f:
+        f.truncate(at + len(data) + 1024**2)
+        f.seek(at)
+        f.write(data)
+    with open_evidence(image) as opened:
+        layout = list_volumes(opened.img, "E")
+    found = [(v.offset, v.fs_type, v.kind) for v in layout.volumes if v.fs_type]
+    assert found == [(at, fs_type, "recovered")]
+    vol = next(v for v in layout.volumes if v.fs_type)
+    if length is not None:
+        assert vol.length == length
