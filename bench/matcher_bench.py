@@ -28,7 +28,8 @@ the best is kept (the machine is shared: best-of is the least noisy).
 
 ``--baseline DIR`` also measures a saved copy of the engine for a before /
 after table from one run: DIR holds ``matcher.py`` (an older
-``triage/plugins/matcher.py``) and optionally ``patterns.py`` defining
+one-file ``triage/plugins/matcher.py``, from before its split into
+``triage/scan/content/``) and optionally ``patterns.py`` defining
 ``PATTERNS = {scanner_name: (Pattern, ...)}`` (older pattern definitions,
 same ids; the shipped validators are reused).
 """
@@ -47,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from triage.plugins.manager import discover  # noqa: E402
-from triage.plugins.matcher import ContentMatcher  # noqa: E402
+from triage.scan.content import ContentMatcher  # noqa: E402
 from triage_plugins._codecs import luhn_check_digit  # noqa: E402
 
 CHUNK = 1 << 20

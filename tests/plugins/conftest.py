@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from triage.plugins.manager import discover
-from triage.plugins.matcher import ContentMatcher, hyperscan_available
+from triage.scan.content import ContentMatcher, hyperscan_available
 from triage.records import Artefact
 
 ENGINES = ["python"] + (["hyperscan"] if hyperscan_available() else [])

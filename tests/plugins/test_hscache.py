@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from triage.plugins.matcher import ContentMatcher, hyperscan_available
+from triage.scan.content import ContentMatcher, hyperscan_available
 
 pytestmark = pytest.mark.skipif(not hyperscan_available(), reason="hyperscan not importable on this platform")
 

@@ -10,7 +10,7 @@ import pytest
 from tests.plugins.conftest import ENGINES, values
 from triage.plugins.api import Hit, Pattern
 from triage.plugins.manager import discover
-from triage.plugins.matcher import ContentMatcher, MatchStream, hyperscan_available
+from triage.scan.content import ContentMatcher, MatchStream, hyperscan_available
 from triage.text import escape_bytes
 from triage.records import Artefact
 
@@ -196,7 +196,7 @@ def test_memory_stays_bounded(scanners, engine: str) -> None:
     for _ in range(6):
         st.feed(block)
     assert len(st.raw.buf) < 2 << 20
-    assert st.u16 is not None and len(st.u16.buf) < 1 << 20
+    assert st.utf16 is not None and st.utf16.lane is not None and len(st.utf16.lane.buf) < 1 << 20
     st.close()
 
 
@@ -228,7 +228,7 @@ def _reference_context(data: bytes, start: int, end: int) -> str:
 
 def test_context_matches_its_rule_on_hostile_bytes() -> None:
     # the one-pass excerpt (one escape search for all three pieces) against the rule itself
-    from triage.plugins.matcher import _context
+    from triage.scan.content.context import hit_context as _context
 
     rnd = random.Random(7)
     # line breaks alone are the excerpt's quick path: many of them, and a few
@@ -354,7 +354,9 @@ def test_a_closed_stream_is_freed_without_the_garbage_collector(scanners, engine
                 st.feed(data[i : i + chunk])
             arts, errs = st.close()
             assert arts and errs == []
-            refs = [weakref.ref(st), weakref.ref(st.raw)] + ([weakref.ref(st.u16)] if st.u16 else [])
+            u16 = st.utf16.lane if st.utf16 is not None else None
+            refs = [weakref.ref(st), weakref.ref(st.raw)] + ([weakref.ref(u16), weakref.ref(st.utf16)] if u16 else [])
+            del u16
             del st
             assert [r() for r in refs] == [None] * len(refs)
     finally:
@@ -365,7 +367,7 @@ def test_a_closed_stream_is_freed_without_the_garbage_collector(scanners, engine
 @pytest.mark.parametrize("engine", [e for e in ENGINES if e == "hyperscan"])
 def test_without_a_block_database_one_shot_files_stream(scanners, monkeypatch, engine: str) -> None:
     """The block-mode copy is a shortcut: if it cannot be compiled, whole small files are streamed."""
-    import triage.plugins.matcher as matcher_module
+    import triage.scan.content.database as matcher_module
 
     real = matcher_module.compile_db
 
@@ -378,9 +380,20 @@ def test_without_a_block_database_one_shot_files_stream(scanners, monkeypatch, e
     want, _ = ContentMatcher(scanners, engine=engine).scan_bytes(data)
     monkeypatch.setattr(matcher_module, "compile_db", no_block)
     m = ContentMatcher(scanners, engine=engine)
-    assert m._bdb is None and m.errors == []
+    assert m.hs is not None and m.hs.block_db is None and m.errors == []
     arts, errs = m.scan_bytes(data)
     assert errs == []
     assert [(a.type, a.value, a.offset, a.encoding) for a in arts] == [
         (a.type, a.value, a.offset, a.encoding) for a in want]
     assert {("payment_card", "ascii"), ("email", "utf-16le")} <= {(a.type, a.encoding) for a in arts}
+
+
+def test_the_old_module_paths_still_import() -> None:
+    """``triage.plugins.matcher`` and ``triage.plugins.hscache`` stay as aliases for one release."""
+    import triage.plugins.hscache as old_cache
+    import triage.plugins.matcher as old
+    from triage.scan.content import hscache, matcher
+
+    assert old.ContentMatcher is matcher.ContentMatcher and old.MatchStream is matcher.MatchStream
+    assert old.ONE_SHOT_MAX == matcher.ONE_SHOT_MAX and old.compile_db is hscache.compile_db
+    assert old_cache.compile_db is hscache.compile_db

@@ -131,7 +131,7 @@ class ScanEngine:
             self.parsers = plugin_set.parsers
             self.analysers = plugin_set.analysers
             if plugin_set.scanners:
-                from triage.plugins.matcher import ContentMatcher
+                from triage.scan.content import ContentMatcher
 
                 self.matcher = ContentMatcher(plugin_set.scanners, utf16=options.utf16)
                 # a scanner whose patterns do not compile is left out: the case must say so
