@@ -205,12 +205,44 @@ class Found:
     claimed_bytes: int  # as the file system says, possibly past the media's end or absurd
 
 
+def _fat32_backup_of(read: Callable[[int, int], bytes], cand: Candidate) -> int | None:
+    """The start of the FAT32 volume whose backup boot sector ``cand`` is, when its own start does not fit.
+
+    A FAT32 boot sector names its backup's sector (usually 6). At the right
+    start the first FAT follows the reserved sectors and opens with the media
+    byte and ``FF FF 0F``; read from the backup's position that FAT is 6
+    sectors off. TSK would open the backup as a file system and list garbage.
+    """
+    h = cand.head
+    if h[82:87] != b"FAT32":
+        return None
+    bps, reserved, backup = _u16(h, 11), _u16(h, 14), _u16(h, 50)
+    if not 0 < backup < reserved or cand.offset < backup * bps:
+        return None
+    sig = bytes([h[21]]) + b"\xff\xff\x0f"
+    start = cand.offset - backup * bps
+    if read(cand.offset + reserved * bps, 4) != sig and read(start + reserved * bps, 4) == sig:
+        return start
+    return None
+
+
 def search(read: Callable[[int, int], bytes], size: int, opens: Callable[[int], bool],
-           skip: list[tuple[int, int]] | None = None) -> list[Found]:
-    """The file systems a bounded search finds outside ``skip``; ``opens(offset)``: does TSK open one there."""
+           skip: list[tuple[int, int]] | None = None, notes: list[str] | None = None) -> list[Found]:
+    """The file systems a bounded search finds outside ``skip``; ``opens(offset)``: does TSK open one there.
+
+    ``notes`` gets one line for each backup boot sector found whose file
+    system TSK cannot open (its own boot sector is damaged).
+    """
     skip = list(skip or [])
     kept: list[Found] = []
     heads: set[bytes] = set()
+    told: set[int] = set()
+
+    def note(start: int, cand: Candidate) -> None:
+        if notes is not None and start not in told and len(told) < MAX_RECOVERED:
+            told.add(start)
+            notes.append(f"{cand.kind} backup boot sector at {cand.offset}: the file system at {start} has a "
+                         "damaged boot sector The Sleuth Kit cannot open (not scanned)")
 
     def consider(cand: Candidate) -> Found | None:
         if cand.head in heads:
@@ -218,7 +250,16 @@ def search(read: Callable[[int, int], bytes], size: int, opens: Callable[[int], 
         if any(k.offset <= cand.offset < k.offset + k.length and 0 < k.claimed_bytes <= size - k.offset
                for k in kept):
             return None  # inside a kept file system whose size is believable
+        if cand.kind == "fat":
+            start = _fat32_backup_of(read, cand)
+            if start is not None:
+                note(start, cand)
+                return None
         if not opens(cand.offset):
+            if cand.kind == "ntfs":  # the backup copy sits in the volume's last sector
+                start = cand.offset - (cand.claimed_bytes - _u16(cand.head, 11))
+                if 0 <= start < cand.offset and not opens(start):
+                    note(start, cand)
             return None
         remaining = size - cand.offset
         claimed = cand.claimed_bytes

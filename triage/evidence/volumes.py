@@ -213,7 +213,7 @@ def _choose_table(img: pytsk3.Img_Info, evidence_id: str, size: int) -> VolumeLa
 
 
 def _recover(img: pytsk3.Img_Info, evidence_id: str, size: int, skip: list[tuple[int, int]],
-             first_addr: int = RECOVERED_ADDR_BASE) -> list[Volume]:
+             errors: list[ScanError], first_addr: int = RECOVERED_ADDR_BASE) -> list[Volume]:
     """File systems found by the bounded boot-sector search (triage.evidence.recover), as ``recovered`` volumes."""
     from triage.evidence import recover
 
@@ -231,7 +231,10 @@ def _recover(img: pytsk3.Img_Info, evidence_id: str, size: int, skip: list[tuple
         return True
 
     out: list[Volume] = []
-    for i, found in enumerate(recover.search(read, size, opens, skip)):
+    notes: list[str] = []
+    hits = recover.search(read, size, opens, skip, notes)
+    errors.extend(ScanError("volumes", n) for n in notes)
+    for i, found in enumerate(hits):
         desc = f"{found.kind} found by search at sector {found.offset // 512}"
         if found.claimed_bytes != found.length:
             desc += f" (claims {found.claimed_bytes} bytes; cut to the media)"
@@ -273,14 +276,14 @@ def list_volumes(img: pytsk3.Img_Info, evidence_id: str, recover: bool = True) -
         # the table may hide a file system (an entry wiped or pointed elsewhere): the media no file
         # system covers is searched too, and what is found there is recovered beside the table's
         covered = [(v.offset, v.offset + v.length) for v in layout.volumes if v.fs_type]
-        found = _recover(img, evidence_id, size, covered)
+        found = _recover(img, evidence_id, size, covered, layout.errors)
         if found:
             layout.errors.append(ScanError(
                 "volumes", f"{len(found)} file system(s) the partition table does not list found by searching "
                            "the media outside its file systems (volumes of kind recovered)"))
             layout.volumes.extend(found)
     elif recover and not any(v.fs_type for v in layout.volumes):
-        found = _recover(img, evidence_id, size, [])
+        found = _recover(img, evidence_id, size, [], layout.errors)
         if found:
             layout.errors.append(ScanError(
                 "volumes", f"no usable partition table: {len(found)} file system(s) found by searching the media "
