@@ -339,3 +339,18 @@ def test_search_finds_each_kind_once(source: str, offset: int, fs_type: str, len
     vol = next(v for v in layout.volumes if v.fs_type)
     if length is not None:
         assert vol.length == length
+
+
+@pytest.mark.parametrize("source,offset", [("demo.raw", 5242880), ("ntfs_mbr.raw", 1048576)])
+def test_damaged_boot_sector_whose_backup_survives_is_named_not_scanned_as_garbage(
+        source: str, offset: int, tmp_path: Path) -> None:
+    """FAT32 keeps a backup boot sector at sector 6, NTFS in its last sector: TSK opens neither in place of
+    the damaged one; the FAT32 copy would even open, 6 sectors off, and list garbage. Named, not scanned."""
+    from triage.evidence.containers import open_evidence
+    from triage.evidence.volumes import list_volumes
+
+    image = damaged(tmp_path, IMAGES / source, (offset, bytes(90)))
+    with open_evidence(image) as opened:
+        layout = list_volumes(opened.img, "E")
+    assert not [v for v in layout.volumes if v.kind == "recovered"]
+    assert any(f"the file system at {offset} has a damaged boot sector" in e.message for e in layout.errors)
