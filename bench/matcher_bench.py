@@ -47,7 +47,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from triage.plugins.manager import discover  # noqa: E402
+from triage.extractors.manager import discover  # noqa: E402
 from triage.scan.content import ContentMatcher  # noqa: E402
 from triage_plugins._codecs import luhn_check_digit  # noqa: E402
 

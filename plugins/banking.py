@@ -17,9 +17,7 @@ from functools import lru_cache
 
 from stdnum import iban as _iban
 
-from triage.plugins.api import Hit, Pattern
-from triage.plugins.hookspecs import hookimpl
-from triage.records import Artefact
+from triage.plugin_api import Artefact, Hit, Pattern, hookimpl
 from triage_plugins._common import RegexScanner, artefact, boring_digits, text
 
 _SC = rb"\d\d[- ]?\d\d[- ]?\d\d"
@@ -167,5 +165,5 @@ class Banking(RegexScanner):
 
 
 @hookimpl
-def triage_plugins() -> list[object]:
+def triage_extractors() -> list[object]:
     return [Banking()]

@@ -12,9 +12,7 @@ import re
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
-from triage.plugins.api import Hit, Pattern
-from triage.plugins.hookspecs import hookimpl
-from triage.records import Artefact
+from triage.plugin_api import Artefact, Hit, Pattern, hookimpl
 from triage_plugins._codecs import luhn_ok
 from triage_plugins._common import CARD_PAN, RegexScanner, artefact, boring_digits, text
 
@@ -162,5 +160,5 @@ class PaymentCards(RegexScanner):
 
 
 @hookimpl
-def triage_plugins() -> list[object]:
+def triage_extractors() -> list[object]:
     return [PaymentCards()]

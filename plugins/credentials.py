@@ -12,9 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from urllib.parse import unquote
 
-from triage.plugins.api import Hit, Pattern
-from triage.plugins.hookspecs import hookimpl
-from triage.records import Artefact
+from triage.plugin_api import Artefact, Hit, Pattern, hookimpl
 from triage_plugins._common import RegexScanner, artefact, text
 from triage_plugins.selectors import _ipv4_ok, domain_ok
 
@@ -173,5 +171,5 @@ _TOKENS: dict[str, tuple[str, float, bool]] = {
 
 
 @hookimpl
-def triage_plugins() -> list[object]:
+def triage_extractors() -> list[object]:
     return [Credentials()]

@@ -13,9 +13,7 @@ from collections.abc import Iterator
 
 from mnemonic import Mnemonic
 
-from triage.plugins.api import Hit, Pattern
-from triage.plugins.hookspecs import hookimpl
-from triage.records import Artefact
+from triage.plugin_api import Artefact, Hit, Pattern, hookimpl
 from triage_plugins._codecs import b58check_decode, segwit_decode, xmr_address_ok
 from triage_plugins._common import BASE58_25, RegexScanner, artefact, text
 from triage_plugins._keccak import keccak256
@@ -308,5 +306,5 @@ class CryptoKeys(RegexScanner):
 
 
 @hookimpl
-def triage_plugins() -> list[object]:
+def triage_extractors() -> list[object]:
     return [Bitcoin(), Ethereum(), Litecoin(), Tron(), Monero(), Bip39(), CryptoKeys()]

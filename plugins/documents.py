@@ -14,13 +14,12 @@ import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from xml.etree import ElementTree as ET
 
+from triage.plugin_api import Artefact, Entry, hookimpl, quiet_pypdf
 from triage_plugins._times import iso
 
-from triage.plugins.hookspecs import hookimpl
-from triage.records import Artefact, Entry
 
 OOXML_EXT = {".docx", ".docm", ".dotx", ".dotm", ".xlsx", ".xlsm", ".xltx", ".xltm", ".pptx", ".pptm", ".potx",
              ".ppsx", ".vsdx"}
@@ -118,8 +117,6 @@ class DocumentParser:
         if head.startswith(b"PK\x03\x04"):
             yield self._zip(path, entry)
         elif head.startswith(b"%PDF") or b"%PDF-" in first:  # some writers put junk before the header
-            from triage.scan.pdf_text import quiet_pypdf
-
             with quiet_pypdf():  # pypdf's complaints about a damaged file are noise on the examiner's terminal
                 meta = self._pdf(path, entry)
             yield meta
@@ -212,11 +209,17 @@ class DocumentParser:
 
     # -- PDF -------------------------------------------------------------------
     def _pdf(self, path: Path, entry: Entry) -> Artefact:
+        # a file object, not the path: given a path, pypdf reads the whole file (up to max_bytes) into memory
+        with open(path, "rb") as fh:
+            return self._pdf_from(fh, entry)
+
+    def _pdf_from(self, fh: BinaryIO, entry: Entry) -> Artefact:
+        """The metadata of the PDF open in ``fh`` (read while it stays open)."""
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
 
         try:
-            reader = PdfReader(str(path), strict=False)
+            reader = PdfReader(fh, strict=False)
             encrypted = reader.is_encrypted
             if encrypted and not reader.decrypt(""):
                 raise DocumentError(f"{entry.name}: PDF encrypted with a user password")
@@ -365,5 +368,5 @@ def _pdf_date(v: Any) -> str | None:
 
 
 @hookimpl
-def triage_plugins() -> list[object]:
+def triage_extractors() -> list[object]:
     return [DocumentParser()]

@@ -19,10 +19,9 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from triage.plugin_api import Artefact, Entry, hookimpl
 from triage_plugins._times import iso
 
-from triage.plugins.hookspecs import hookimpl
-from triage.records import Artefact, Entry
 
 HEADER_MAX = 256 * 1024  # header block of one message; more is not a real header
 MAX_MESSAGES = 1_000_000
@@ -277,5 +276,5 @@ class EmailStoreParser:
 
 
 @hookimpl
-def triage_plugins() -> list[object]:
+def triage_extractors() -> list[object]:
     return [EmailStoreParser()]

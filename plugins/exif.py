@@ -18,10 +18,9 @@ from struct import error as struct_error
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
+from triage.plugin_api import Artefact, Entry, hookimpl
 from triage_plugins._times import iso
 
-from triage.plugins.hookspecs import hookimpl
-from triage.records import Artefact, Entry
 
 EXTENSIONS = {".jpg", ".jpeg", ".jpe", ".jfif", ".tif", ".tiff", ".heic", ".heif", ".dng", ".nef", ".cr2",
               ".arw", ".orf", ".rw2", ".pef", ".srw"}
@@ -242,5 +241,5 @@ class ExifParser:
 
 
 @hookimpl
-def triage_plugins() -> list[object]:
+def triage_extractors() -> list[object]:
     return [ExifParser()]

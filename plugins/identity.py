@@ -12,9 +12,7 @@ import datetime as _dt
 import re
 from collections.abc import Iterator
 
-from triage.plugins.api import Hit, Pattern
-from triage.plugins.hookspecs import hookimpl
-from triage.records import Artefact
+from triage.plugin_api import Artefact, Hit, Pattern, hookimpl
 from triage_plugins._codecs import icao_check
 from triage_plugins._common import MRZ_FILLERS, RegexScanner, artefact, text
 
@@ -163,5 +161,5 @@ class Identity(RegexScanner):
 
 
 @hookimpl
-def triage_plugins() -> list[object]:
+def triage_extractors() -> list[object]:
     return [Identity()]

@@ -18,9 +18,7 @@ from functools import lru_cache
 
 import phonenumbers
 
-from triage.plugins.api import Hit, Pattern
-from triage.plugins.hookspecs import hookimpl
-from triage.records import Artefact
+from triage.plugin_api import Artefact, Hit, Pattern, hookimpl
 from triage_plugins._common import PHONE_9, RegexScanner, artefact, text, tlds
 
 #: TLDs that are also common file extensions: a two-label name ending in one
@@ -284,5 +282,5 @@ def _private(s: str) -> bool:
 
 
 @hookimpl
-def triage_plugins() -> list[object]:
+def triage_extractors() -> list[object]:
     return [Selectors()]

@@ -15,11 +15,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from triage.plugin_api import Artefact, Entry, ReadFile, hookimpl
 from triage_plugins._times import unix_seconds
 
-from triage.plugins.api import ReadFile
-from triage.plugins.hookspecs import hookimpl
-from triage.records import Artefact, Entry
 
 PASSWORD_FILES = {"passwords.txt", "all passwords.txt", "_allpasswords_list.txt", "passwordsall.txt"}
 INFO_FILES = {"system info.txt", "userinformation.txt", "information.txt", "system.txt", "info.txt",
@@ -277,5 +275,5 @@ class StealerLogAnalyser:
 
 
 @hookimpl
-def triage_plugins() -> list[object]:
+def triage_extractors() -> list[object]:
     return [StealerLogAnalyser()]

@@ -18,10 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from triage.plugin_api import Artefact, Entry, hookimpl
 from triage_plugins._sqlite_copy import SQLITE_MAGIC, open_copy
 
-from triage.plugins.hookspecs import hookimpl
-from triage.records import Artefact, Entry
 
 BDB_BTREE_MAGIC = 0x00053162
 METAMASK_IDS = {
@@ -370,5 +369,5 @@ class WalletParser:
 
 
 @hookimpl
-def triage_plugins() -> list[object]:
+def triage_extractors() -> list[object]:
     return [WalletParser()]

@@ -15,12 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from triage.plugin_api import Artefact, Entry, hookimpl
 from triage_plugins import _times
 from triage_plugins._sqlite_copy import open_copy, select, tables
 from triage_plugins.browsers.common import Origin, artefact, detect, entry_matches, fallback
 
-from triage.plugins.hookspecs import hookimpl
-from triage.records import Artefact, Entry
 
 HISTORY_FILES = {"History", "Archived History"}
 WEBDATA_FILES = {"Web Data"}
@@ -338,5 +337,5 @@ class ChromiumParser:
 
 
 @hookimpl
-def triage_plugins() -> list[object]:
+def triage_extractors() -> list[object]:
     return [ChromiumParser()]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from triage.plugin_api import Artefact, Entry
 
-from triage.records import Artefact, Entry
 
 # (lower-case path fragment, browser name); first match wins, so more
 # specific fragments (Chrome Beta, Edge Dev) come before their parents.

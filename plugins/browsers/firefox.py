@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from triage.plugin_api import Artefact, Entry, hookimpl
 from triage_plugins import _times
 from triage_plugins._sqlite_copy import open_copy, select, tables
 from triage_plugins.browsers.common import Origin, artefact, detect, entry_matches, fallback
 
-from triage.plugins.hookspecs import hookimpl
-from triage.records import Artefact, Entry
 
 SQLITE_FILES = {"places.sqlite", "formhistory.sqlite", "cookies.sqlite", "downloads.sqlite"}
 JSON_FILES = {"logins.json", "signons.json"}
@@ -230,5 +229,5 @@ class FirefoxParser:
 
 
 @hookimpl
-def triage_plugins() -> list[object]:
+def triage_extractors() -> list[object]:
     return [FirefoxParser()]

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from triage.commands.common import SetupError, out
-from triage.plugins.manager import PluginLoadError, discover
+from triage.extractors.manager import PluginLoadError, discover
 
 
 @click.command("plugins")

@@ -1,15 +1,3 @@
-"""Imported once by the worker fork server (triage.batch.local) when plugins are on.
+"""Moved to :mod:`triage.extractors.preload` (the worker fork server still names this path); alias."""
 
-The shipped plugins and what they import (phonenumbers' metadata, stdnum,
-the word lists) then load once there, about 0.15 s, and every worker forked
-from it starts with them instead of importing them again. A module that
-fails here is left out silently: the worker's own discovery imports it again
-and records the failure in the case, as without the preload.
-"""
-
-try:  # anything but ImportError raised here would stop the fork server, and every worker with it
-    from triage.plugins.manager import import_shipped
-
-    import_shipped([])
-except Exception:  # noqa: BLE001, S110 - the workers' own discovery reports it
-    pass
+import triage.extractors.preload  # noqa: F401 - imported for its effect: the shipped plugins loaded once

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from triage.plugins.api import FileParser
+from triage.extractors.api import FileParser
 from triage.records import Artefact, Entry, FileResult, HashHit, ScanError, YaraMatch
 from triage.text import iso_utc, one_line
 from triage.scan.archives import ArchiveLimits, archive_kind, iter_members
@@ -121,7 +121,7 @@ class ScanEngine:
         self.analysers: tuple[Any, ...] = ()
         self.plugin_names: list[str] = []
         if options.plugins:
-            from triage.plugins.manager import discover
+            from triage.extractors.manager import discover
 
             plugin_set = discover(
                 extra_dirs=[Path(d) for d in options.plugin_dirs], enable=options.enable, disable=options.disable

@@ -18,14 +18,12 @@ would only be noise on the examiner's terminal).
 
 from __future__ import annotations
 
-import logging
 import time
-import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from triage.extractors.quiet import quiet_pypdf
 from triage.records import Entry, ScanError
 from triage.scan.archives import TEXT_MEMBER, admit, bounded, Budget, member_entry, peek
 from triage.text import one_line
@@ -36,20 +34,6 @@ MAX_PAGES = 2000
 MAX_SECONDS = 120.0
 #: page errors recorded one by one; past this, one summary
 MAX_PAGE_ERRORS = 10
-
-
-@contextmanager
-def quiet_pypdf() -> Iterator[None]:
-    """pypdf's log records and warnings about a broken file, silenced while it runs."""
-    logger = logging.getLogger("pypdf")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL + 1)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        logger.setLevel(level)
 
 
 def pdf_text_member(path: Path, parent: Entry, budget: Budget, errors: list[ScanError]

@@ -11,7 +11,7 @@
 | `matcher.py` | `ContentMatcher` and `MatchStream`, the facade the scan uses |
 | `bench.py` | a quick throughput figure |
 
-Only :mod:`triage.plugins.api` (the contract: ``Pattern``, ``Hit``,
+Only :mod:`triage.extractors.api` (the contract: ``Pattern``, ``Hit``,
 ``ContentScanner``), :mod:`triage.records` and :mod:`triage.text` are
 imported from outside the package.
 """

@@ -49,7 +49,7 @@ def benchmark(kind: str = "random", size_mib: int = 64, chunk: int = 1 << 20, en
     numbers, e-mails, URLs and IPs). No timing is asserted in tests; run
     ``python -m triage.scan.content.bench random 64`` to measure.
     """
-    from triage.plugins.manager import discover
+    from triage.extractors.manager import discover
 
     scanners = discover(entry_points=False).scanners
     m = ContentMatcher(scanners, engine=engine)

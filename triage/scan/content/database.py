@@ -26,7 +26,7 @@ import os
 import threading
 from typing import Any
 
-from triage.plugins.api import HIT_CONTEXT_BYTES, Pattern
+from triage.extractors.api import HIT_CONTEXT_BYTES, Pattern
 from triage.scan.content.hscache import compile_db
 from triage.scan.content.patterns import CompiledPattern
 from triage.scan.content.utf16 import U16_RUN_END

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from triage.plugins.api import HEAD_BYTES, HIT_CONTEXT_BYTES, Hit
+from triage.extractors.api import HEAD_BYTES, HIT_CONTEXT_BYTES, Hit
 from triage.records import Artefact
 from triage.scan.content.context import hit_context
 from triage.scan.content.utf16 import ZEROS, minus_one, zero_end

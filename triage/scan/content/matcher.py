@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from triage.plugins.api import HIT_CONTEXT_BYTES, ContentScanner
+from triage.extractors.api import HIT_CONTEXT_BYTES, ContentScanner
 from triage.records import Artefact, ScanError
 from triage.scan.content.database import HyperscanDatabases, hs, hyperscan_available
 from triage.scan.content.lanes import Lane, MemoStats

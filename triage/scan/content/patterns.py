@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from triage.plugins.api import ContentScanner, Hit, Pattern
+from triage.extractors.api import ContentScanner, Hit, Pattern
 from triage.records import Artefact, ScanError
 
 __all__ = ["CompiledPattern", "PatternInfo", "compile_patterns", "pattern_info", "python_regex", "run_alphabet",
