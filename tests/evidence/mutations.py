@@ -28,6 +28,8 @@ FIXTURES = ROOT / "fixtures"
 
 #: raw images with a partition table and the file systems on them
 RAW_IMAGES = ("gpt_three", "gpt_two", "ntfs_mbr", "demo", "mbr_extended")
+#: images of one file system at offset 0 (no table): only ``make fuzz`` runs them by default
+WHOLE_IMAGES = ("exfat", "ext3", "iso9660", "hfsplus_hybrid", "fat12_floppy")
 #: containers whose headers and tables are mutated (libewf, libqcow)
 CONTAINERS = ("fat16_mbr_ewf", "fat16_mbr_qcow2")
 
@@ -137,6 +139,33 @@ def _ntfs_regions(img: Path, off: int) -> list[Region]:
     ]
 
 
+def _exfat_regions(img: Path, off: int) -> list[Region]:
+    bs = _read(img, off, 512)
+    sector = 1 << bs[108]
+    cluster = sector << bs[109]
+    heap = off + _u32(bs, 88) * sector
+    root = heap + (_u32(bs, 96) - 2) * cluster
+    return [
+        Region("exFAT boot sector", off, 512, off, ((72, 8), (80, 4), (84, 4), (88, 4), (92, 4), (96, 4),
+                                                   (108, 1), (109, 1))),
+        Region("exFAT FAT", off + _u32(bs, 80) * sector, min(_u32(bs, 84) * sector, 65536), off,
+               tuple((i, 4) for i in range(8, 64, 4))),
+        Region("root directory entries", root, cluster, off,
+               tuple((i * 32 + f, w) for i in range(16) for f, w in ((20, 4), (24, 8), (8, 8)))),
+    ]
+
+
+def _iso_regions(img: Path, off: int) -> list[Region]:
+    pvd = off + 32768
+    return [Region("ISO9660 primary volume descriptor", pvd, 2048, off,
+                   ((80, 4), (120, 2), (128, 2), (132, 4), (140, 4), (156 + 2, 4), (156 + 10, 4)))]
+
+
+def _hfs_regions(img: Path, off: int) -> list[Region]:
+    return [Region("HFS+ volume header", off + 1024, 512, off,
+                   ((40, 4), (44, 4), (48, 4), (112 + 0, 8), (112 + 16, 4), (272, 8), (272 + 16, 4)))]
+
+
 def _table_regions(img: Path, vs: str, size: int) -> list[Region]:
     out = [Region("MBR partition entries", 446, 64, None,
                   tuple((446 - 446 + 16 * i + f, w) for i in range(4) for f, w in ((8, 4), (12, 4), (4, 1))))]
@@ -179,6 +208,12 @@ def regions(stem: str) -> tuple[Region, ...]:
             out += _ext_regions(img, v["offset"])
         elif fs == "ntfs":
             out += _ntfs_regions(img, v["offset"])
+        elif fs == "exfat":
+            out += _exfat_regions(img, v["offset"])
+        elif fs == "iso9660":
+            out += _iso_regions(img, v["offset"])
+        elif fs == "hfsplus":
+            out += _hfs_regions(img, v["offset"])
     return tuple(out)
 
 

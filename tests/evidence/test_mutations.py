@@ -25,6 +25,7 @@ from tests.conftest import rows
 from tests.evidence.mutations import (
     CONTAINERS,
     RAW_IMAGES,
+    WHOLE_IMAGES,
     Mutation,
     copy_split_without,
     mutate_container,
@@ -98,6 +99,18 @@ def assert_kept(mut: Mutation, case: Path) -> None:
 @needs_tsk
 @pytest.mark.parametrize("stem,seed", [(s, n) for s in RAW_IMAGES for n in range(FIRST_SEED, FIRST_SEED + SEEDS)])
 def test_mutated_raw_image(stem: str, seed: int, tmp_path: Path) -> None:
+    mut = mutate_raw(stem, seed, tmp_path)
+    case = tmp_path / "case.db"
+    proc = scan(mut.path, case, workers=1 + seed % 2)
+    assert_ended_cleanly(proc, f"{stem} seed {seed} ({mut.what})")
+    assert_kept(mut, case)
+
+
+@needs_tsk
+@pytest.mark.parametrize("stem,seed", [(s, n) for s in WHOLE_IMAGES
+                                       for n in range(FIRST_SEED, FIRST_SEED + max(1, SEEDS // 3))])
+def test_mutated_single_file_system(stem: str, seed: int, tmp_path: Path) -> None:
+    """exFAT, ext3, ISO9660, HFS+ and FAT12 at offset 0: the one file system is touched, the scan must end."""
     mut = mutate_raw(stem, seed, tmp_path)
     case = tmp_path / "case.db"
     proc = scan(mut.path, case, workers=1 + seed % 2)
