@@ -14,7 +14,7 @@ from pathlib import Path
 import py7zr
 
 from triage.records import Entry
-from triage.scan.archives import ArchiveLimits
+from triage.scan.members import ArchiveLimits
 from triage.scan.engine import FileOutcome, ScanEngine, ScanOptions
 
 OPTIONS = ScanOptions(yara=False, plugins=False, tlsh=False)

@@ -13,8 +13,8 @@ import pytest
 
 from tests.conftest import FIXTURES
 from triage.records import Entry, ScanError
-from triage.scan import mime_parts
-from triage.scan.archives import ArchiveLimits, archive_kind, iter_members
+from triage.scan.members import mime_parts
+from triage.scan.members import ArchiveLimits, archive_kind, iter_members
 from triage.scan.engine import FileOutcome, ScanEngine, ScanOptions
 
 EMBEDDED = FIXTURES / "structured" / "embedded"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.conftest import FIXTURES
 from triage.records import Entry, ScanError
-from triage.scan.archives import ArchiveLimits, iter_members
+from triage.scan.members import ArchiveLimits, iter_members
 from triage.scan.engine import FileOutcome, ScanEngine, ScanOptions
 
 RUNS_DOCX = FIXTURES / "structured" / "embedded" / "runs.docx"

@@ -14,8 +14,8 @@ from pypdf import PdfReader, PdfWriter
 
 from tests.conftest import FIXTURES
 from triage.records import Entry, ScanError
-from triage.scan import pdf_text
-from triage.scan.archives import ArchiveLimits, archive_kind, iter_members
+from triage.scan.members import pdf_text
+from triage.scan.members import ArchiveLimits, archive_kind, iter_members
 from triage.scan.engine import FileOutcome, ScanEngine, ScanOptions
 
 EMBEDDED = FIXTURES / "structured" / "embedded"

@@ -136,7 +136,7 @@ def display(text: str, limit: int = 300) -> str:
 
 def _copy_name(f: FileRow) -> str:
     """The name a copy starts from: the file's own, or for a document's derived text ``<document> (text).txt``."""
-    from triage.scan.archives import TEXT_MEMBER
+    from triage.scan.members import TEXT_MEMBER
 
     if f.name == TEXT_MEMBER and "!/" in f.path:
         container = f.path.rsplit("!/", 1)[0].rsplit("/", 1)[-1].rsplit("!/", 1)[-1]

@@ -6,7 +6,7 @@ the workers use (``triage.batch.units``), through the same container and
 file-system code (``triage.evidence``). An archive member has no bytes on
 the evidence: its top-level container is read from the evidence into a
 temporary file and expanded by the scan's own expanders
-(``triage.scan.archives.iter_members``, with the scan's default limits), level
+(``triage.scan.members.iter_members``, with the scan's default limits), level
 by level, until the member of the same recorded path comes out.
 """
 
@@ -177,7 +177,7 @@ def _spool(chunks: Iterator[bytes], tmp: Path) -> Path:
 def _expand(top: FileRow, top_chunks: Iterator[bytes], members: list[FileRow]) -> Iterator[bytes]:
     """Expand containers level by level in a temporary folder; yield the last member's bytes."""
     from triage.records import Entry
-    from triage.scan.archives import ArchiveLimits, archive_kind, iter_members
+    from triage.scan.members import ArchiveLimits, archive_kind, iter_members
 
     with tempfile.TemporaryDirectory(prefix="triage-extract-") as tmpdir:
         current = _spool(top_chunks, Path(tmpdir) / "0")

@@ -24,7 +24,7 @@ from typing import Any
 from triage.extractors.api import FileParser
 from triage.records import Artefact, Entry, FileResult, HashHit, ScanError, YaraMatch
 from triage.text import iso_utc, one_line
-from triage.scan.archives import ArchiveLimits, archive_kind, iter_members
+from triage.scan.members import ArchiveLimits, archive_kind, iter_members
 from triage.scan.filetype import MAGIC_PREFIX_BYTES, FileTyper
 from triage.scan.hashing import Hasher
 
