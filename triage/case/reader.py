@@ -35,6 +35,9 @@ __all__ = [
 CARD_TYPES = frozenset({"payment_card", "card_track", "saved_card"})
 #: rows fetched from SQLite at a time by the streaming iterators
 FETCH_ROWS = 2000
+#: ... and by iter_volume_entries, which runs inside a scan: the scanning parent's memory for a
+#: tree analyser's entries is this batch, whatever the volume holds
+ENTRY_FETCH_ROWS = 256
 
 T = TypeVar("T")
 
@@ -461,7 +464,7 @@ class CaseReader:
             " crtime_raw, stream, orphan FROM files WHERE volume_id = ? AND parent_id IS NULL"
             " ORDER BY path, entry_key", (volume_id,))
         while True:
-            batch = cur.fetchmany(FETCH_ROWS)
+            batch = cur.fetchmany(ENTRY_FETCH_ROWS)
             if not batch:
                 return
             for r in batch:
