@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages triage needs, only those missing.
 #   scripts/sysdeps.sh run     libmagic (python-magic loads it), venv support
-#   scripts/sysdeps.sh test    + The Sleuth Kit CLI (oracle, mactime), chromium, xmllint, pdftoppm
+#   scripts/sysdeps.sh test    + The Sleuth Kit CLI (oracle, mactime), chromium, xmllint, pdftoppm, strace
 #   scripts/sysdeps.sh bench   + hashdeep and yara (the peers bench/run measures against)
 #   scripts/sysdeps.sh fixtures + the tools fixtures/build.sh uses to rebuild the images
 set -euo pipefail
@@ -22,6 +22,8 @@ if [[ "$level" == test ]]; then
   have_cmd chromium || need+=(chromium)
   have_cmd xmllint || need+=(libxml2-utils)
   have_cmd pdftoppm || need+=(poppler-utils)
+  # strace: the test that the scan opens the evidence read-only, whatever the process
+  have_cmd strace || need+=(strace)
 fi
 if [[ "$level" == bench ]]; then
   have_cmd hashdeep || need+=(hashdeep)

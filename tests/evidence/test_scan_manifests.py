@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,6 +95,22 @@ def test_scan_records_the_volumes_and_container(name: str, tmp_path: Path) -> No
                 assert ev[key] == value
 
 
+#: open flags that could change a file
+_WRITE_FLAGS = {"O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND"}
+_OPEN_CALL = re.compile(r'\bopen(?:at2?)?\((?:[A-Z_]+|\d+), "((?:[^"\\]|\\.)*)", (\{flags=)?([A-Z_|0-9x]+)')
+
+
+def _opens(log: str, segments: list[Path]) -> dict[Path, list[str]]:
+    """Per segment, the flags of every open of it in an strace log (``strace -f -e trace=open,openat,openat2``)."""
+    wanted = {str(p): p for p in segments}
+    out: dict[Path, list[str]] = {p: [] for p in segments}
+    for m in _OPEN_CALL.finditer(log):
+        p = wanted.get(m.group(1))
+        if p is not None:
+            out[p].append(m.group(3))
+    return out
+
+
 @pytest.mark.parametrize("name", image_manifests())
 def test_scan_leaves_the_evidence_unchanged(name: str, tmp_path: Path) -> None:
     import hashlib
@@ -101,7 +119,16 @@ def test_scan_leaves_the_evidence_unchanged(name: str, tmp_path: Path) -> None:
     image = FIXTURES / manifest["image"]
     segments = sorted(image.parent.glob(image.stem + ".*")) if manifest["format"] in ("ewf", "split_raw") else [image]
     before = {p: (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest()) for p in segments}
-    _scan(image, tmp_path / "case.db")
+    # the scan as an examiner runs it, every open() of every process it starts seen by strace: run as root
+    # (a lab machine), file permissions would not stop a write, so what is asserted is how the files are opened
+    log = tmp_path / "strace.log"
+    res = subprocess.run(["strace", "-f", "-qq", "-e", "trace=open,openat,openat2", "-o", str(log),
+                          sys.executable, "-m", "triage", "scan", str(image), "--case", str(tmp_path / "case.db"),
+                          "--quiet"], capture_output=True, text=True)
+    assert res.returncode in (0, 1), res.stderr
     after = {p: (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest()) for p in segments}
     assert before == after
-    assert all(not os.access(p, os.W_OK) or True for p in segments)
+    opens = _opens(log.read_text(encoding="utf-8", errors="replace"), segments)
+    assert opens[image], f"{image.name} never opened: the check would prove nothing"
+    written = {p.name: sorted(f for f in flags if _WRITE_FLAGS & set(f.split("|"))) for p, flags in opens.items()}
+    assert all(not f for f in written.values()), written
