@@ -24,6 +24,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .
+	$(BIN)/python -m mypy
 
 # the mutation suite of make test with many more seeds (SEEDS=N, FIRST_SEED=K to go on from a run)
 fuzz: $(STAMP)
