@@ -14,7 +14,7 @@ from urllib.parse import unquote
 
 from triage.plugin_api import Artefact, Hit, Pattern, hookimpl
 from triage_plugins._common import RegexScanner, artefact, text
-from triage_plugins.selectors import _ipv4_ok, domain_ok
+from triage_plugins.selectors import ipv4_ok, domain_ok
 
 _TOKEN_CHAR = re.compile(rb"[A-Za-z0-9_-]")
 _STOP_USERS = frozenset(
@@ -126,7 +126,7 @@ class Credentials(RegexScanner):
         host = host.rstrip(".-").lower()
         if not user or not pw or _PLACEHOLDER.search(pw):
             return
-        if not (domain_ok(host, False) == host or _ipv4_ok(host) or host == "localhost"):
+        if not (domain_ok(host, False) == host or ipv4_ok(host) or host == "localhost"):
             return
         start = hit.start - len(scheme)
         yield artefact(hit, "credential", f"{scheme}://{user}:{pw}@{host}", start=start,

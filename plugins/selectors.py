@@ -170,7 +170,7 @@ class Selectors(RegexScanner):
         host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
         if not host:
             return
-        if not (domain_ok(host.lower(), False) or _ipv4_ok(host) or host.lower() == "localhost"):
+        if not (domain_ok(host.lower(), False) or ipv4_ok(host) or host.lower() == "localhost"):
             return
         yield artefact(hit, "url", s, end=hit.start + len(s), extra={"scheme": scheme.lower(), "host": host.lower()})
 
@@ -209,7 +209,7 @@ class Selectors(RegexScanner):
             return  # 1.2.3.4.5: an OID or version, not an address
         if _VERSION_BEFORE.search(before[-16:]):
             return
-        if not _ipv4_ok(s):
+        if not ipv4_ok(s):
             return
         yield artefact(hit, "ip_address", s, confidence=0.7, extra={"version": 4, "private": _private(s)})
 
@@ -267,7 +267,8 @@ def _in_id_header(data: bytes, start: int) -> bool:
     return m is not None and data[m.end() : m.end() + 16].lstrip(b" \t")[:1] == b":"
 
 
-def _ipv4_ok(s: str) -> bool:
+def ipv4_ok(s: str) -> bool:
+    """A dotted quad as written: four octets of at most 255, no leading zeros (credentials checks hosts with it)."""
     parts = s.split(".")
     if len(parts) != 4 or not all(p.isdigit() and len(p) <= 3 for p in parts):
         return False
