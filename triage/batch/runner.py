@@ -21,7 +21,8 @@ from triage.batch.manifest import BatchItem, safe_file_name
 from triage.case.writer import CaseWriter, host_versions, utc_now
 from triage.records import ScanError
 from triage.scan.engine import ScanEngine, ScanOptions
-from triage.scan.pipeline import ItemStats, UnitExecutor, scan_item
+from triage.scan.pipeline import ItemStats, scan_item
+from triage.work.units import UnitExecutor
 
 #: error messages copied into an item's log file (the case database has them all)
 LOG_ERRORS_MAX = 1000
@@ -47,7 +48,7 @@ def _item_log(path: Path) -> Iterator[logging.Logger]:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)
     # these loggers speak about the item (worker deaths, retries): to its file, not to the terminal
-    loggers = [logging.getLogger(n) for n in ("triage.batch.item", "triage.batch.local", "triage.batch.distributed")]
+    loggers = [logging.getLogger(n) for n in ("triage.batch.item", "triage.work.local", "triage.work.distributed")]
     saved = [(lg.level, lg.propagate) for lg in loggers]
     for lg in loggers:
         lg.addHandler(handler)

@@ -27,8 +27,8 @@ def _executor(options: ScanOptions, compiled: Any, scheduler: str | None, item_t
         with unit_executor(options, compiled, item_timeout, worker_memory_mb) as ex:
             yield ex
         return
-    from triage.batch.distributed import DaskExecutor
-    from triage.batch.local import DEFAULT_ITEM_TIMEOUT_S
+    from triage.work.distributed import DaskExecutor
+    from triage.work.local import DEFAULT_ITEM_TIMEOUT_S
 
     try:
         ex = DaskExecutor(scheduler, options, compiled, item_timeout=item_timeout or DEFAULT_ITEM_TIMEOUT_S)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
 import time
@@ -30,6 +29,7 @@ from triage.records import ScanError
 from triage.reports.summary import evidence_summary, render_summary
 from triage.scan.engine import ScanEngine, ScanOptions
 from triage.scan.pipeline import ItemStats, Progress, scan_item
+from triage.work.cpu import default_workers
 
 
 def default_hashset_db() -> str | None:
@@ -136,7 +136,7 @@ def unit_executor(options: ScanOptions, compiled: Any, item_timeout: float | Non
     if options.workers <= 1:
         yield None
         return
-    from triage.batch.local import DEFAULT_ITEM_TIMEOUT_S, LocalPool, default_memory_limit
+    from triage.work.local import DEFAULT_ITEM_TIMEOUT_S, LocalPool, default_memory_limit
 
     # None: sized from the machine (on by default); 0: no limit
     limit = default_memory_limit(options.workers) if worker_memory_mb is None else (
@@ -266,7 +266,7 @@ def options_from_flags(flags: dict[str, Any], workers: int | None) -> ScanOption
         hashset_db=str(f["hashset_db"]) if f["hashset_db"] else default_hashset_db(),
         scan_known=f["scan_known"], tlsh=f["tlsh"], unallocated=not f["no_unallocated"],
         archives=not f["no_archives"], filetype=not f["no_type"],
-        workers=max(1, workers if workers is not None else (os.cpu_count() or 1)),
+        workers=max(1, workers if workers is not None else default_workers()),
     )
 
 

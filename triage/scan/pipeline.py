@@ -13,7 +13,7 @@ from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 import pytsk3
 
@@ -21,18 +21,26 @@ from triage.case.writer import CaseWriter, entry_key
 from triage.evidence.containers import EvidenceError, OpenedEvidence, open_evidence
 from triage.evidence.volumes import VolumeLayout, list_volumes, open_fs
 from triage.evidence.walk import unallocated_ranges, walk_fs
-from triage.records import Artefact, Entry, ScanError, Volume
+from triage.records import Entry, ScanError, Volume
 from triage.scan.engine import FileOutcome, ScanEngine
+from triage.scan.ranges import scan_raw_ranges  # noqa: F401  (its former home: an alias for one release)
 from triage.text import one_line
+from triage.work.inline import InlineExecutor
+from triage.work.units import (
+    UNIT_MAX_BYTES,
+    UNIT_MAX_ENTRIES,
+    UnitExecutor,
+    UnitResult,
+    WorkItem,
+    WorkUnit,
+    plan_raw_units,
+)
 
 if TYPE_CHECKING:
-    from triage.batch.units import UnitResult, WorkUnit
     from triage.case.reader import CaseReader
 
 log = logging.getLogger(__name__)
 
-#: a companion file (SQLite -wal) larger than this is not copied out
-COMPANION_MAX_BYTES = 256 * 1024 * 1024
 #: the walk's allocated block runs are merged once they hold this many integers (two a run; then at twice
 #: what merging left)
 RUNS_COMPACT_AT = 1 << 16
@@ -40,23 +48,8 @@ RUNS_COMPACT_AT = 1 << 16
 ANALYSER_READ_MAX_BYTES = 64 * 1024 * 1024
 #: error messages an item's stats keep for its log (``triage batch``); the case keeps every one
 ERROR_MESSAGES_KEPT = 1000
-#: unallocated space is read in runs of at most this many bytes
-UNALLOC_CHUNK_BYTES = 4 * 1024 * 1024
 
 Progress = Callable[[int, int], None]  # (files done, bytes done) increments
-
-
-class UnitExecutor(Protocol):
-    """Runs work units elsewhere (local worker processes, a dask cluster).
-
-    ``submit`` may block while earlier units finish; ``done`` callbacks run
-    in the caller's thread (they write to the case), inside ``submit`` or
-    ``wait``. See triage.batch.local.LocalPool and triage.batch.distributed.
-    """
-
-    def next_uid(self) -> int: ...
-    def submit(self, unit: WorkUnit, done: Callable[[UnitResult], None]) -> None: ...
-    def wait(self) -> None: ...
 
 
 @dataclass
@@ -81,21 +74,6 @@ def _write_outcome(writer: CaseWriter, evidence_id: str, volume_id: int | None, 
     stats.errors += len(outcome.result.errors)
     for child in outcome.children:
         _write_outcome(writer, evidence_id, volume_id, child, file_id, stats)
-
-
-def _sibling_reader(fs: pytsk3.FS_Info, directory: str) -> Callable[[str], bytes | None]:
-    def read(name: str) -> bytes | None:
-        path = f"{directory.rstrip('/')}/{name}"
-        try:
-            f = fs.open(path)
-        except Exception:
-            return None
-        size = int(f.info.meta.size) if f.info.meta is not None else 0
-        if size <= 0 or size > COMPANION_MAX_BYTES:
-            return None
-        return bytes(f.read_random(0, size))
-
-    return read
 
 
 def _record(writer: CaseWriter, evidence_id: str, volume_id: int | None, err: ScanError, stats: ItemStats) -> None:
@@ -130,8 +108,6 @@ def scan_item(
         return stats
     with opened:
         if executor is None:
-            from triage.batch.units import InlineExecutor
-
             executor = InlineExecutor(engine)
         return _scan_opened(opened, writer, engine, examiner, progress, executor)
 
@@ -221,8 +197,6 @@ def _scan_fs_volume(opened: OpenedEvidence, vol: Volume, vid: int, writer: CaseW
     files by meta address and attribute, and whoever runs a unit reopens
     them (this process too, with the inline executor).
     """
-    from triage.batch.units import UNIT_MAX_BYTES, UNIT_MAX_ENTRIES, WorkItem, WorkUnit
-
     ev_id = opened.evidence.id
     try:
         fs = open_fs(opened.img, vol.offset)
@@ -297,8 +271,6 @@ def _submit_raw(opened: OpenedEvidence, vol: Volume, vid: int, ranges: list[tupl
     Each unit is its own resume step (``volume:ADDR:OFFSET:unallocated:START``),
     marked done in the transaction that writes its artefacts.
     """
-    from triage.batch.units import WorkUnit, plan_raw_units
-
     ev_id = opened.evidence.id
     ranges = clip_ranges(ranges, vol.offset, opened.img.get_size())
     for unit_ranges, lead, tail in plan_raw_units(ranges):
@@ -327,70 +299,6 @@ def clip_ranges(ranges: list[tuple[int, int]], lo: int, media_size: int) -> list
         if b > a:
             out.append((a, b - a))
     return out
-
-
-def _strict_read(img: Any, size: int) -> Callable[[int, int], bytes]:
-    """``img.read`` that raises where the media cannot be read (the container returns a short read there)."""
-    def read(pos: int, n: int) -> bytes:
-        data = img.read(pos, n)
-        if len(data) < n and pos + len(data) < size:
-            raise OSError(f"media unreadable at {pos + len(data)}")
-        return data
-
-    return read
-
-
-def scan_raw_ranges(img: Any, engine: ScanEngine, volume_addr: int, volume_offset: int,
-                    ranges: list[tuple[int, int]], lead: int = 0,
-                    tail: int = 0) -> tuple[list[Artefact], list[ScanError]]:
-    """The content matcher over byte ranges of the media, without touching the case.
-
-    Each range is read with ``lead`` bytes before it and ``tail`` after it
-    (a piece of a longer range: see ``plan_raw_units``) and keeps the hits
-    that start inside it. Artefacts are aggregated per range, their
-    ``extra`` naming the range (``region``: its volume offset; rows are one
-    per value and range), and returned in range order (writing them in that
-    order gives the same rows wherever this ran).
-    """
-    if engine.matcher is None:
-        return [], []
-    from dataclasses import replace
-
-    from triage.scan.engine import aggregate_artefacts
-    from triage.scan.zero_skip import MediaReadError, scan_skipping_zeros
-
-    size = img.get_size()
-    out: list[Artefact] = []
-    errs: list[ScanError] = []
-    for start, length in ranges:
-        length = max(0, min(length, size - start))
-        if length == 0:
-            continue
-        first = max(0, start - lead)
-        last = min(size, start + length + tail)
-        # every hit, not folded: a value's first copy may lie in the lead
-        try:
-            segments = scan_skipping_zeros(_strict_read(img, size), first, last, engine.matcher.stream,
-                                           engine.matcher.context_span, UNALLOC_CHUNK_BYTES)
-        except MediaReadError as exc:
-            errs.append(ScanError("unallocated", f"read failed at {exc.offset}: {one_line(exc)}",
-                                  volume_addr=volume_addr, offset=exc.offset - volume_offset))
-            continue
-        except Exception as exc:  # the matcher itself: recorded, the other ranges go on
-            errs.append(ScanError("unallocated", f"content scan failed in [{first}, {last}): {one_line(exc)}",
-                                  volume_addr=volume_addr, offset=first - volume_offset))
-            continue
-        region = start - volume_offset
-        shifted: list[Artefact] = []
-        for seg_start, artefacts, errors in segments:
-            base = seg_start - volume_offset
-            lo, hi = start - seg_start, start - seg_start + length
-            shifted.extend(replace(a, offset=(a.offset or 0) + base,
-                                   extra={**a.extra, "source": "unallocated", "region": region})
-                           for a in artefacts if lo <= (a.offset or 0) < hi)
-            errs.extend(e if e.offset is None else replace(e, offset=e.offset + base) for e in errors)
-        out.extend(aggregate_artefacts(shifted))
-    return out, errs
 
 
 class CaseEntries:
