@@ -347,7 +347,10 @@ class ScanEngine:
                 if len(out) >= ARTEFACT_ROWS_PER_FILE_MAX:
                     break
         except Exception as exc:
-            errors.append(ScanError("plugin", f"{type(exc).__name__}: {one_line(exc)}", entry.path,
+            # a library's message names the private copy (/tmp/triage-XXXX/name): say the entry's
+            # path instead, so no host path reaches the case and the same error keys the same row
+            message = one_line(exc).replace(str(path), entry.path).replace(str(path.parent), "<copy>")
+            errors.append(ScanError("plugin", f"{type(exc).__name__}: {message}", entry.path,
                                     plugin=parser.name, plugin_version=parser.version))
         return out
 
