@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 demo: $(STAMP)
-	rm -f demo-case.db demo-case.db-wal demo-case.db-shm
+	rm -f demo-case.db demo-case.db-wal demo-case.db-shm demo-report.html
 	$(BIN)/triage scan fixtures/images/demo.raw --case demo-case.db --examiner "Demo Examiner"
+	$(BIN)/triage report demo-case.db -o demo-report.html
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -40,4 +41,4 @@ fixtures:
 	bash fixtures/build.sh
 
 clean:
-	rm -rf $(VENV) demo-case.db demo-case.db-wal demo-case.db-shm build *.egg-info
+	rm -rf $(VENV) demo-case.db demo-case.db-wal demo-case.db-shm demo-report.html build *.egg-info
