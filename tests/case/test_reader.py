@@ -163,3 +163,13 @@ def test_an_interrupted_scan_is_reported(case: Path, tmp_path: Path) -> None:
         assert any("hostile" in x for x in reasons) and any("did not finish" in x for x in reasons)
     with open_case(case) as r:
         assert r.interrupted() == []
+
+
+def test_each_run_records_the_libraries_that_decide_findings(case: Path) -> None:
+    with open_case(case) as r:
+        versions = r.runs()[-1].versions or {}
+    import pyewf
+    import yara
+
+    assert versions["yara"] == yara.YARA_VERSION and versions["libewf"] == pyewf.get_version()
+    assert {"tsk", "libmagic", "hyperscan", "sqlite", "plugins"} <= set(versions)

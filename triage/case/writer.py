@@ -433,6 +433,36 @@ def _user() -> str | None:
         return os.environ.get("USER")
 
 
+def _library_versions() -> dict[str, str]:
+    """The libraries whose behaviour decides findings, as the running process loaded them.
+
+    A report's cover and a validation record quote these: a result is only
+    reproducible with the same libyal, YARA, libmagic and Hyperscan builds.
+    A library that cannot be loaded is left out, never guessed.
+    """
+    import importlib
+    from importlib import metadata
+
+    probes: dict[str, tuple[str, Any]] = {
+        "yara": ("yara", lambda m: m.YARA_VERSION),
+        "libmagic": ("magic", lambda m: str(m.version())),
+        "hyperscan": ("hyperscan", lambda m: metadata.version("hyperscan")),
+        "libewf": ("pyewf", lambda m: m.get_version()),
+        "libqcow": ("pyqcow", lambda m: m.get_version()),
+        "libvmdk": ("pyvmdk", lambda m: m.get_version()),
+        "libvhdi": ("pyvhdi", lambda m: m.get_version()),
+        "sqlite": ("sqlite3", lambda m: m.sqlite_version),
+        "pypdf": ("pypdf", lambda m: m.__version__),
+    }
+    out: dict[str, str] = {}
+    for name, (module, get) in probes.items():
+        try:
+            out[name] = str(get(importlib.import_module(module)))
+        except Exception:  # an optional library missing or without a version call
+            continue
+    return out
+
+
 def host_versions() -> dict[str, str]:
     import pytsk3
 
@@ -441,4 +471,5 @@ def host_versions() -> dict[str, str]:
         "python": platform.python_version(),
         "tsk": str(pytsk3.TSK_VERSION_STR),
         "platform": platform.platform(),
+        **_library_versions(),
     }
