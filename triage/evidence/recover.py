@@ -285,8 +285,8 @@ def search(read: Callable[[int, int], bytes], size: int, opens: Callable[[int], 
         if pos in seen or pos < DENSE_BYTES or pos + SECTOR > size or _inside(pos, pos + 1, skip):
             continue
         seen.add(pos)
-        cand = probe_at(read, pos)
-        found = consider(cand) if cand is not None else None
+        probed = probe_at(read, pos)
+        found = consider(probed) if probed is not None else None
         if found is not None and 0 < found.claimed_bytes <= size - found.offset:
             for nxt in follow_ons(found.offset + found.length):
                 heapq.heappush(queue, nxt)

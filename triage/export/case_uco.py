@@ -381,8 +381,8 @@ def _nodes(reader: CaseReader, options: ExportOptions) -> Iterator[dict[str, Any
                 parents[f.parent_id] = _file_id(parent.evidence_id, parent.entry_key) if parent else None
             target = parents[f.parent_id]
         else:
-            vol = volumes.get(f.volume_id) if f.volume_id is not None else None
-            target = _volume_id(vol) if vol is not None else _image_id(evidence[f.evidence_id])
+            part = volumes.get(f.volume_id) if f.volume_id is not None else None
+            target = _volume_id(part) if part is not None else _image_id(evidence[f.evidence_id])
         if target is not None:
             yield _relationship(node["@id"], target)
     artefact_ids = sorted(reader.tagged_artefact_ids(ev_ids)) if options.tagged_only else None
@@ -395,8 +395,8 @@ def _nodes(reader: CaseReader, options: ExportOptions) -> Iterator[dict[str, Any
             if a.file_id not in file_key:
                 if len(file_key) > 10000:
                     file_key.clear()
-                f = reader.file(a.file_id)
-                file_key[a.file_id] = _file_id(f.evidence_id, f.entry_key) if f else ""
+                holder = reader.file(a.file_id)
+                file_key[a.file_id] = _file_id(holder.evidence_id, holder.entry_key) if holder else ""
             if file_key[a.file_id] and (exported is None or a.file_id in exported):
                 yield _relationship(node["@id"], file_key[a.file_id], offset=a.offset, size=size)
         elif a.volume_id is not None and a.volume_id in volumes:

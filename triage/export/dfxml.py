@@ -44,6 +44,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import XMLGenerator
+from xml.sax.xmlreader import AttributesImpl
 
 from triage import __version__
 from triage.export import ExportOptions
@@ -100,7 +101,7 @@ class _Writer:
 
     def start(self, name: str, attrs: dict[str, str] | None = None) -> None:
         self._indent()
-        self.gen.startElement(name, {k: xml_text(v) for k, v in (attrs or {}).items()})
+        self.gen.startElement(name, AttributesImpl({k: xml_text(v) for k, v in (attrs or {}).items()}))
         self.depth += 1
 
     def end(self, name: str, inline: bool = False) -> None:
@@ -114,13 +115,13 @@ class _Writer:
         if text is None:
             return
         self._indent()
-        self.gen.startElement(name, {k: xml_text(v) for k, v in (attrs or {}).items()})
+        self.gen.startElement(name, AttributesImpl({k: xml_text(v) for k, v in (attrs or {}).items()}))
         self.gen.characters(xml_text(text))
         self.gen.endElement(name)
 
     def empty(self, name: str, attrs: dict[str, str]) -> None:
         self._indent()
-        self.gen.startElement(name, {k: xml_text(v) for k, v in attrs.items()})
+        self.gen.startElement(name, AttributesImpl({k: xml_text(v) for k, v in attrs.items()}))
         self.gen.endElement(name)
 
     def comment(self, text: str) -> None:
@@ -140,7 +141,8 @@ def _positive(value: int | None) -> int | None:
 def _scan_run(runs: list[RunRow]) -> RunRow | None:
     """The last scan of the case (what wrote the files), else the last run."""
     scans = [r for r in runs if " scan " in f" {r.command} " or r.command.startswith("triage scan")]
-    return (scans or runs or [None])[-1]
+    chosen = scans or runs
+    return chosen[-1] if chosen else None
 
 
 def _creator(w: _Writer, runs: list[RunRow]) -> None:
@@ -249,7 +251,7 @@ def export(reader: CaseReader, out_dir: Path, options: ExportOptions,
     with open(out, "w", encoding="utf-8", newline="\n") as fh:
         w = _Writer(fh)
         w.gen.startDocument()
-        w.gen.startElement("dfxml", {"xmlns": DFXML_NS, "xmlns:dc": DC_NS, "version": DFXML_VERSION})
+        w.gen.startElement("dfxml", AttributesImpl({"xmlns": DFXML_NS, "xmlns:dc": DC_NS, "version": DFXML_VERSION}))
         w.depth = 1
         w.start("metadata")
         w.leaf("dc:type", "File system inventory exported from a triage case")

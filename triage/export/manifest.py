@@ -152,7 +152,7 @@ def write_manifest(out_dir: Path, files: Sequence[Path], *, kind: str, reader: C
     json_path = out_dir / MANIFEST_JSON
     json_path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     sha_path = out_dir / MANIFEST_SHA256
-    lines = [_sum_line(e["sha256"], e["path"]) for e in entries]
+    lines = [_sum_line(str(e["sha256"]), str(e["path"])) for e in entries]
     lines.append(f"{sha256_file(json_path)}  {MANIFEST_JSON}")
     sha_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return ManifestFiles(sha_path, json_path)

@@ -153,9 +153,9 @@ def export(reader: CaseReader, out: Path, options: ExportOptions,
                 fh.write(json.dumps(ev, ensure_ascii=False, separators=(",", ":")) + "\n")
                 n += 1
         for a in reader.iter_artefacts(options.evidence_ids, dated_only=True):
-            ev = artefact_event(a, options.unmasked)
-            if ev is not None:
-                fh.write(json.dumps(ev, ensure_ascii=False, separators=(",", ":")) + "\n")
+            dated = artefact_event(a, options.unmasked)
+            if dated is not None:
+                fh.write(json.dumps(dated, ensure_ascii=False, separators=(",", ":")) + "\n")
                 n += 1
     if counts is not None:
         counts[path.name] = n
