@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv sysdeps bench fixtures clean lint fuzz
+.PHONY: demo test test-quick venv sysdeps bench fixtures clean lint fuzz
 
 $(STAMP): pyproject.toml
 	PYTHON=$(PYTHON) bash scripts/sysdeps.sh test
@@ -22,6 +22,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# a quick loop while working: everything but the tests marked slow (tests/conftest.py)
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .

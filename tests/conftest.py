@@ -41,3 +41,30 @@ def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
 @pytest.fixture
 def case_db(tmp_path: Path) -> Path:
     return tmp_path / "case.db"
+
+
+#: tests that take seconds each (a cluster, kills and resumes, a browser, the
+#: mutation suite, case_validate, a million-row import): ``make test-quick``
+#: leaves them out for a quick loop; ``make test`` (and CI) runs everything
+SLOW_MODULES = frozenset({
+    "tests/batch/test_distributed.py",
+    "tests/batch/test_resume_kill.py",
+    "tests/batch/test_memory_bound.py",
+    "tests/batch/test_worker_memory_limit.py",
+    "tests/evidence/test_mutations.py",
+    "tests/export/test_case_uco.py",
+    "tests/reports/test_report_browser.py",
+    "tests/reports/test_report_pdf.py",
+})
+SLOW_TESTS = frozenset({"tests/hashsets/test_hashset_store.py::test_million_row_import_bounded_memory"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: takes seconds; left out by `make test-quick` (-m 'not slow')")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        if module in SLOW_MODULES or item.nodeid.split("[", 1)[0] in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
