@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+import idna
 import phonenumbers
 
 from triage.plugin_api import Artefact, Hit, Pattern, hookimpl
@@ -52,6 +53,69 @@ _V6_TRIGGER_RX = re.compile(_V6_TRIGGER.decode())
 _VERSION_BEFORE = re.compile(rb"(?:\bv|\bver|\bversion|\brelease|\bbuild)[ .:=]*$", re.I)
 
 
+#: RFC 5322 atext (the characters of a dot-atom local part) and the dot
+_ATEXT = rb"A-Za-z0-9!#$%&'*+/=?^_`{|}~.-"
+#: a label of a domain as written: ASCII, or UTF-8 (an internationalised name, IDNA)
+_LABEL = rb"[A-Za-z0-9\x80-\xff-]{1,63}"
+_TLD = rb"(?:[A-Za-z]{2,24}\b|xn--[A-Za-z0-9-]{2,59}\b|[\x80-\xff]{4,63})"
+#: an address: a dot-atom or quoted local part, "@", a domain
+_EMAIL = (rb"(?:[" + _ATEXT + rb"]{1,64}|\"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e]){1,64}\")@"
+          + _LABEL + rb"(?:\." + _LABEL + rb"){0,6}\." + _TLD)
+_EMAIL_AT = rb"@" + _LABEL + rb"(?:\." + _LABEL + rb"){0,6}\." + _TLD
+#: characters that may open a local part in RFC 5322 but in real text are the
+#: punctuation around an address: quotes ('bob@x', `bob@x`), braces, bars
+_LEAD_PUNCT = "'`{|/=?&#*~^."
+#: a key before "=" in key=value text (a log, a URL query, a form): "email=bob@x"
+#: names the field, it is no part of the address; "a=b@x" (a key not known) stays whole
+_KEY_EQ = re.compile(r"(?i)^(?:[a-z_-]*(?:mail|user|login|addr|address|recipient|sender|account|contact|owner|"
+                     r"name|id)|to|from|cc|bcc|rcpt|mailbox|value|q|e|u)$")
+
+
+def _trim_local(local: str) -> str:
+    """The local part of a dot-atom address, without the punctuation and keys written before it.
+
+    RFC 5322 allows ``'``, ``/``, ``=``, ``|`` and others in a local part
+    (o'brien@, o'neill@ are everyday UK addresses), and the scanner keeps
+    them, but what a file puts before an address also matches: a path
+    (``/u/bob@``), a table cell (``a|bob@``), a key (``email=bob@``), a quote
+    (``'bob@``). Cut at the last ``/`` or ``|``, at a ``=`` after a field
+    name (or inside a URL query), then drop punctuation that opens it.
+    """
+    for sep in "/|":
+        local = local.rpartition(sep)[2]
+    while "=" in local:
+        key, _, rest = local.partition("=")
+        seg = re.split(r"[?&;#]", key)[-1].lstrip(_LEAD_PUNCT)
+        if _KEY_EQ.match(seg) or "?" in key or "&" in key:
+            local = rest
+        else:
+            break
+    return local.lstrip(_LEAD_PUNCT)
+
+
+def _idna_domain(domain: str) -> tuple[str, str] | None:
+    """(ASCII form, form shown) of a domain as written (latin-1 text of its bytes), or None when no valid IDNA name.
+
+    An internationalised name (UTF-8 on disk) is reported in Unicode, lower
+    case, with its ASCII (punycode) form for look-ups; both are checked by
+    the IDNA 2008 rules (``idna``), so mojibake is refused.
+    """
+    if domain.isascii():
+        low = domain.lower()
+        if "xn--" not in low:
+            return low, low
+        try:
+            return low, idna.decode(low)
+        except (idna.IDNAError, UnicodeError, ValueError):
+            return None
+    try:
+        uni = domain.encode("latin-1").decode("utf-8").lower()
+        ascii_dom = idna.encode(uni, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return None
+    return ascii_dom, uni
+
+
 @lru_cache(maxsize=65536)
 def domain_ok(name: str, strict: bool = True) -> str | None:
     """Lower-case host name ending in a known TLD (trailing unknown labels cut).
@@ -76,14 +140,14 @@ def domain_ok(name: str, strict: bool = True) -> str | None:
 
 class Selectors(RegexScanner):
     name = "selectors"
-    version = "1.3.0"
+    version = "1.4.0"
     emits = ("email", "phone", "url", "domain", "ip_address")
     patterns = (
         Pattern(
             "email",
-            rb"\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,6}\.[A-Za-z]{2,24}\b",
+            _EMAIL,
             max_len=520,
-            prefilter=rb"@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,6}\.[A-Za-z]{2,24}\b",
+            prefilter=_EMAIL_AT,
             reach=150,  # check_email reads the match, and the URL it may sit in (see _IN_USERINFO)
         ),
         Pattern(
@@ -118,22 +182,36 @@ class Selectors(RegexScanner):
     )
 
     def check_email(self, hit: Hit) -> Iterator[Artefact]:
-        data, start = hit.data, hit.start
+        data = hit.data
+        s = data[hit.start : hit.end].decode("latin-1")
+        local, _, domain = s.rpartition("@")
+        end = hit.end
+        if not local.startswith('"'):
+            local = _trim_local(local)
+            if not local or local.endswith(".") or ".." in local:
+                return
+        start = hit.start + (len(s) - len(domain) - 1 - len(local))
         if start and data[start - 1] in b":/" and _IN_USERINFO.search(data[max(0, start - 150) : start]):
             return  # ftp://user@host, https://user:password@host: a log-in (credentials), not a mailbox
         if start and data[start - 1] == 0x3C and _in_id_header(data, start):  # "<"
             return  # Message-ID: <serial@host>: names a message, not a mailbox
-        s = data[start : hit.end].decode("latin-1")
-        local, _, domain = s.rpartition("@")
-        local = local.lstrip(".")
-        if not local or local.endswith(".") or ".." in local or ".." in domain:
+        if start and data[start - 1] >= 0x80:
+            return  # a non-ASCII local part (SMTPUTF8) is not read: its ASCII tail alone would be a wrong address
+        if end < len(data) and (chr(data[end]).isalnum() or data[end] in b"-_"):
+            return  # the domain runs on into a word
+        if ".." in domain:
             return
-        low = domain.lower()
-        if domain_ok(low, False) != low:
+        dom = _idna_domain(domain)
+        if dom is None:
             return
-        dom = low
-        start = hit.end - len(local) - 1 - len(domain)
-        yield artefact(hit, "email", f"{local}@{dom}".lower(), start=start)
+        ascii_dom, shown = dom
+        if domain_ok(ascii_dom, False) != ascii_dom:
+            return
+        extra: dict[str, object] = {}
+        if ascii_dom != shown:
+            extra["domain_ascii"] = ascii_dom
+        value = f"{local if local.startswith(chr(34)) else local.lower()}@{shown}"
+        yield artefact(hit, "email", value, start=start, end=end, extra=extra or None)
 
     def check_phone(self, hit: Hit) -> Iterator[Artefact]:
         data, start, end = hit.data, hit.start, hit.end
