@@ -34,9 +34,10 @@ _KEY_SORT = re.compile(rb"\bsort(?:[ _-]?code)?\b|\bs/c\b|\bsc\b", re.I)
 _KEY_ACCT = re.compile(rb"\bacc(?:oun)?t?\b|\baccount\b|\ba/c\b|\bacct\b|account\s*(?:no|number|num)", re.I)
 _SORT_CODE = re.compile(r"^(\d\d)([- ]?)(\d\d)\2(\d\d)$")
 _EIGHT = re.compile(rb"^[^0-9]{1,48}\b\d{8}\b")
-#: a header cell naming the sort-code column, or the account-number one
-_COL_SORT = re.compile(r"^\W*(?:(?:bank\W*|branch\W*)?sort\W*(?:code|no|number)?|s/?c)\W*$", re.I)
-_COL_ACCT = re.compile(r"^\W*(?:(?:bank\W*)?(?:account|acc|acct|a/c)\W*(?:no|num|number|#)?)\W*$", re.I)
+#: a header cell naming the sort-code column, or the account-number one, once
+#: normalised (see header_words): "sort code", "bank sort code", "s/c"...
+_COL_SORT = re.compile(r"^(?:(?:bank|branch|payee|beneficiary)\s)?(?:sort(?:\s?(?:code|no|num|number))?|s/?c)$")
+_COL_ACCT = re.compile(r"^(?:(?:bank|payee|beneficiary)\s)?(?:account|acc|acct|a/c)(?:\s?(?:no|num|number|#))?$")
 _DELIMITERS = (",", "\t", ";", "|")
 _HEAD_LINES = 20
 
@@ -46,6 +47,31 @@ def _row_fields(line: str, delim: str) -> list[str]:
         return next(csv.reader([line], delimiter=delim))
     except (csv.Error, StopIteration):
         return []
+
+
+_QUALIFIER = re.compile(r"\([^()]{0,40}\)|\[[^\[\]]{0,40}\]|\{[^{}]{0,40}\}")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+@lru_cache(maxsize=1024)
+def header_words(cell: str) -> str:
+    """A header cell as lower-case words: the naming styles of real exports made one.
+
+    ``sort_code``, ``sortCode``, ``SORT-CODE``, ``"Sort Code (6 digits)"``,
+    ``'Account No.'``, ``ACCOUNT_NO``, ``Account # [GBP]`` -> "sort code",
+    "account no", "account #": quotes, qualifiers in brackets and the
+    punctuation around the words go; camelCase, snake_case and kebab-case
+    are split. "/" stays (``s/c``, ``a/c``), so does "#".
+    """
+    cell = _QUALIFIER.sub(" ", cell.strip().strip("\"'`").strip())
+    cell = _CAMEL.sub(" ", cell)
+    words = re.sub(r"[^A-Za-z0-9/#]+", " ", cell).lower().split()
+    return " ".join(words).replace("s / c", "s/c").replace("a / c", "a/c")
+
+
+def column_named(cell: str, rx: re.Pattern[str]) -> bool:
+    """True when a header cell, normalised, is the column name ``rx`` matches (for every table-driven finding)."""
+    return rx.match(header_words(cell)) is not None
 
 
 @lru_cache(maxsize=64)
@@ -79,7 +105,8 @@ def _named_columns(hit: Hit, sc_raw: str, acct: str, first: int, last: int) -> b
             continue
         i_sc, i_acct = cells.index(sc_raw), cells.index(acct)
         for names in _header_rows(hit.head, delim):
-            if len(names) > max(i_sc, i_acct) and _COL_SORT.match(names[i_sc]) and _COL_ACCT.match(names[i_acct]):
+            if (len(names) > max(i_sc, i_acct) and column_named(names[i_sc], _COL_SORT)
+                    and column_named(names[i_acct], _COL_ACCT)):
                 return True
     return False
 

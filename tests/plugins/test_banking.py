@@ -6,7 +6,7 @@ import csv
 import io
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stdnum import iban
 
@@ -81,3 +81,30 @@ def test_uk_account_table_near_misses(scan) -> None:
             b"Account Number,Sort Code\n20-00-00,55779911\n"
             b"Payee,Sort Code,Account Number\nx,note 20-00-00 55779911,\n")
     assert values(scan(data), "uk_bank_account") == []
+
+
+_SORT_NAMES = ["sort_code", "sortCode", "SortCode", "SORT_CODE", "Sort Code (6 digits)", "sort-code",
+               "Sort Code [xx-xx-xx]", "Bank Sort Code", "S/C", "sort", "SORTCODE", "Branch Sort No."]
+_ACCT_NAMES = ["account_number", "accountNumber", "ACCOUNT_NO", "Account No.", "Account Number (8 digits)", "acct",
+               "A/C No", "Account #", "Bank Account Number", "acc_num", "AccountNo"]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sort_name=st.sampled_from(_SORT_NAMES), acct_name=st.sampled_from(_ACCT_NAMES),
+       quote=st.sampled_from(["", '"']), delim=st.sampled_from([",", "\t", ";", "|"]),
+       title=st.sampled_from(["", "Payees export 2024\r\n", "Mule accounts,,,\r\n\r\n"]),
+       engine=st.sampled_from(ENGINES))
+def test_header_naming_styles_of_real_exports(scan, sort_name: str, acct_name: str, quote: str, delim: str,
+                                              title: str, engine: str) -> None:
+    """snake_case, camelCase, upper case, qualifiers in brackets, quoted cells, a title line above the header."""
+    head = delim.join(f"{quote}{c}{quote}" for c in ["Payee", sort_name, acct_name, "Amount"])
+    text = title + head + "\r\n" + delim.join(["K Jones", "404784", "71234568", "1.00"]) + "\r\n"
+    assert values(scan(text.encode(), engine=engine), "uk_bank_account") == ["404784-71234568"]
+
+
+@pytest.mark.parametrize("sort_name,acct_name", [("sort_code_ref", "account_number"), ("Sort Code", "Account Name"),
+                                                 ("Code", "Account Number"), ("sorted", "account"),
+                                                 ("Resort Code", "Account No")])
+def test_header_names_that_only_resemble_the_columns(scan, sort_name: str, acct_name: str) -> None:
+    text = f"Payee,{sort_name},{acct_name}\r\nK Jones,404784,71234568\r\n"
+    assert values(scan(text.encode()), "uk_bank_account") == []
