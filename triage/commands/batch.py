@@ -12,32 +12,11 @@ from typing import Any
 
 import click
 
-from triage.batch.manifest import BatchItem, ManifestError, read_manifest
-from triage.batch.runner import ItemReport, run_batch
-from triage.commands.common import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, SetupError, stderr_is_terminal
-from triage.commands.scan import build_engine, compile_yara, options_from_flags, scan_options, unit_executor
-from triage.scan.engine import ScanOptions
-from triage.text import one_line
-
-
-@contextmanager
-def _executor(options: ScanOptions, compiled: Any, scheduler: str | None, item_timeout: float | None,
-              worker_memory_mb: int | None) -> Iterator[Any]:
-    if not scheduler:
-        with unit_executor(options, compiled, item_timeout, worker_memory_mb) as ex:
-            yield ex
-        return
-    from triage.work.distributed import DaskExecutor
-    from triage.work.local import DEFAULT_ITEM_TIMEOUT_S
-
-    try:
-        ex = DaskExecutor(scheduler, options, compiled, item_timeout=item_timeout or DEFAULT_ITEM_TIMEOUT_S)
-    except (OSError, TimeoutError) as exc:
-        raise SetupError(f"cannot reach the dask scheduler at {scheduler}: {one_line(exc)}") from None
-    try:
-        yield ex
-    finally:
-        ex.close()
+from triage.batch.manifest import BatchItem
+from triage.commands.common import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, SetupError, console_err, stderr_is_terminal
+from triage.commands.scan import options_from_flags, scan_options
+from triage.job.batch import BatchRequest, ItemReport, run_batch
+from triage.job.prepare import JobSetupError
 
 
 @contextmanager
@@ -122,23 +101,16 @@ def batch_cmd(manifest: Path, case_dir: Path, default_case: str | None, workers:
     Run the same command again to resume an interrupted batch.
     Exit codes: 0 every item scanned, 1 some items failed, 3 all failed, 4 setup failed.
     """
-    try:
-        items = read_manifest(manifest, default_case)
-    except ManifestError as exc:
-        raise SetupError(str(exc)) from None
-    if not items:
-        raise SetupError(f"{manifest}: no evidence items found")
     options = options_from_flags(flags, workers)
-    if scheduler and options.workers == 1:
-        options.workers = 2  # the pool is the cluster's; the local count does not apply
-    compiled = compile_yara(options)
-    engine = build_engine(options, compiled)
     command = "triage " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    request = BatchRequest(manifest, case_dir, options, command, default_case, examiner, scheduler, item_timeout,
+                           worker_memory_mb)
     show = not quiet and stderr_is_terminal()
-    with _executor(options, compiled, scheduler, item_timeout, worker_memory_mb) as executor, \
-            _progress(show, items) as (on_item, advance):
-        reports = run_batch(items, case_dir, options, compiled, engine, executor, examiner, command,
-                            on_item=on_item, progress=advance)
+    try:
+        reports = run_batch(request, warn=console_err,
+                            progress=(lambda items: _progress(True, items)) if show else None)
+    except JobSetupError as exc:
+        raise SetupError(str(exc)) from None
     if not quiet:
         render_summary(reports, case_dir)
     failed = sum(1 for r in reports if r.stats.status == "failed")

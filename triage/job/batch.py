@@ -1,10 +1,13 @@
-"""Many evidence items into one database per case, with a log per item.
+"""`triage batch` as a job: many evidence items into one database per case, with a log per item.
 
 Items run one after another; the parallelism is inside each item (work
 units on local processes or on a dask cluster), so one huge image uses the
 whole lab while a folder of small ones still goes through in order. Every
 item resumes like ``triage scan`` does: its case database remembers what is
-done.
+done. The command parses its flags into a :class:`BatchRequest`, calls
+:func:`run_batch` and renders the :class:`ItemReport` list; the setup
+(rules, engine, what the case records of it) is the scan's own
+(:mod:`triage.job.prepare`), not a copy.
 """
 
 from __future__ import annotations
@@ -12,20 +15,40 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from triage.batch.manifest import BatchItem, safe_file_name
-from triage.case.writer import CaseWriter, host_versions, utc_now
-from triage.records import ScanError
+from triage.batch.manifest import BatchItem, ManifestError, read_manifest, safe_file_name
+from triage.case.writer import CaseWriter, utc_now
+from triage.job.executors import unit_executor
+from triage.job.prepare import JobSetupError, Warn, build_engine, compile_yara, record_setup, run_versions
 from triage.scan.engine import ScanEngine, ScanOptions
 from triage.scan.pipeline import ItemStats, scan_item
 from triage.work.units import UnitExecutor
 
 #: error messages copied into an item's log file (the case database has them all)
 LOG_ERRORS_MAX = 1000
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    """What the examiner asked for: the manifest (or folder), where the cases go, what to find, how to run."""
+
+    manifest: Path
+    case_dir: Path
+    options: ScanOptions
+    command: str
+    default_case: str | None = None
+    examiner: str | None = None
+    scheduler: str | None = None
+    item_timeout: float | None = None
+    worker_memory_mb: int | None = None
+
+
+#: opens the progress display for the items; yields (an item starts, (files, bytes) done), or Nones
+BatchProgressFactory = Callable[[list[BatchItem]], AbstractContextManager[tuple[Any, Any]]]
 
 
 @dataclass
@@ -64,7 +87,28 @@ def _item_log(path: Path) -> Iterator[logging.Logger]:
         handler.close()
 
 
-def run_batch(items: list[BatchItem], case_dir: Path, options: ScanOptions, compiled: Any, engine: ScanEngine,
+def run_batch(request: BatchRequest, warn: Warn, progress: BatchProgressFactory | None = None) -> list[ItemReport]:
+    """Read the manifest, prepare once, scan every item; raises :class:`JobSetupError` before any evidence."""
+    try:
+        items = read_manifest(request.manifest, request.default_case)
+    except ManifestError as exc:
+        raise JobSetupError(str(exc)) from None
+    if not items:
+        raise JobSetupError(f"{request.manifest}: no evidence items found")
+    options = request.options
+    if request.scheduler and options.workers == 1:
+        options.workers = 2  # the pool is the cluster's; the local count does not apply
+    compiled = compile_yara(options, warn)
+    engine = build_engine(options, compiled)
+    display: AbstractContextManager[tuple[Any, Any]] = (
+        progress(items) if progress is not None else nullcontext((None, None)))
+    with unit_executor(options, compiled, request.item_timeout, request.worker_memory_mb,
+                       request.scheduler) as executor, display as (on_item, advance):
+        return run_items(items, request.case_dir, options, compiled, engine, executor, request.examiner,
+                         request.command, on_item=on_item, progress=advance)
+
+
+def run_items(items: list[BatchItem], case_dir: Path, options: ScanOptions, compiled: Any, engine: ScanEngine,
               executor: UnitExecutor | None, examiner: str | None, command: str,
               on_item: Callable[[BatchItem], None] | None = None,
               progress: Callable[[int, int], None] | None = None) -> list[ItemReport]:
@@ -72,17 +116,14 @@ def run_batch(items: list[BatchItem], case_dir: Path, options: ScanOptions, comp
     case_dir.mkdir(parents=True, exist_ok=True)
     writers: dict[str, CaseWriter] = {}
     reports: list[ItemReport] = []
-    versions: dict[str, Any] = {**host_versions(), "plugins": engine.plugin_names}
-    if compiled is not None:
-        versions["yara_rules"] = getattr(compiled, "sources", None)
+    versions = run_versions(engine, compiled)
     try:
         for item in items:
             writer = writers.get(item.case)
             if writer is None:
                 writer = CaseWriter(case_dir / f"{item.case}.db")
                 writer.begin_run(command, examiner or item.examiner, options.as_dict(), versions)
-                for msg in engine.load_errors:
-                    writer.record_error(None, None, ScanError("plugin", f"plugin failed to load: {msg}"))
+                record_setup(writer, engine, compiled)  # rule files skipped too, as `triage scan` records them
                 writers[item.case] = writer
             if on_item is not None:
                 on_item(item)
