@@ -6,11 +6,12 @@ import csv
 import io
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from stdnum import iban
 
 from tests.plugins.conftest import ENGINES, values
+from triage_plugins._common import boring_digits
 
 PUBLISHED = ["GB82WEST12345698765432", "DE89370400440532013000", "GB29NWBK60161331926819",
              "FR1420041010050500013M02606", "NL91ABNA0417164300", "ES9121000418450200051332", "BE71096123456769"]
@@ -45,7 +46,9 @@ def test_uk_account_with_key_words(scan) -> None:
             b"account holder JG 10 37 59 A\n")
     arts = [a for a in scan(data) if a.type == "uk_bank_account"]
     assert [a.value for a in arts] == ["404784-71234568", "200000-70872490"]
-    assert arts[0].extra == {"sort_code": "40-47-84", "account_number": "71234568"}
+    # planted before modulus checking: a labelled pair that fails it is kept, marked (KEEP_LABELLED_FAILURES)
+    assert arts[0].extra == {"sort_code": "40-47-84", "account_number": "71234568", "modulus": "fail"}
+    assert arts[0].confidence == 0.3
     assert arts[0].offset == data.index(b"40-47-84")
 
 
@@ -108,3 +111,47 @@ def test_header_naming_styles_of_real_exports(scan, sort_name: str, acct_name: s
 def test_header_names_that_only_resemble_the_columns(scan, sort_name: str, acct_name: str) -> None:
     text = f"Payee,{sort_name},{acct_name}\r\nK Jones,404784,71234568\r\n"
     assert values(scan(text.encode()), "uk_bank_account") == []
+
+
+def test_modulus_result_is_recorded_on_every_pair(scan) -> None:
+    data = b"sort code 08-99-99 account 66374958\nsort code 20-09-15 a/c 41011166\n"
+    arts = {a.value: a for a in scan(data) if a.type == "uk_bank_account"}
+    assert arts["089999-66374958"].extra["modulus"] == "pass"
+    assert arts["200915-41011166"].extra["modulus"] == "foreign"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_bare_pairs_in_a_banking_context_are_reported_when_they_pass(scan, engine: str) -> None:
+    """The specification's valid pairs, bare on a line under a banking word; their one-digit-off twins never."""
+    good = [("089999", "66374958"), ("107999", "88837491"), ("202959", "63748472"), ("118765", "64371389")]
+    bad = [("089999", "66374959"), ("107999", "88837493"), ("203099", "66831036"), ("118765", "64371388")]
+    lines = ["Payments to Barclays:"] + [f"{s} {a}" for s, a in good] + ["Transfer to account:"] + \
+            [f"{s} {a}" for s, a in bad]
+    got = [a for a in scan(("\n".join(lines) + "\n").encode(), engine=engine) if a.type == "uk_bank_account"]
+    assert [a.value for a in got] == [f"{s}-{a}" for s, a in good]
+    assert {a.extra["modulus"] for a in got} == {"pass"}
+
+
+def test_bare_passing_pairs_without_a_banking_context_are_not_reported(scan) -> None:
+    data = b"log 2024-01-01\nbuild 089999 66374958 ok\nrun 107999\n88837491 done\n"
+    assert values(scan(data), "uk_bank_account") == []
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(account=st.text("0123456789", min_size=7, max_size=7), sep=st.sampled_from([" ", "  ", " / ", "\t", " - "]),
+       sc_form=st.sampled_from(["{}{}{}", "{}-{}-{}", "{} {} {}"]), flip=st.booleans())
+def test_generated_modulus_11_pairs_and_their_near_misses(scan, account: str, sep: str, sc_form: str,
+                                                          flip: bool) -> None:
+    """107999 is plain modulus 11 (weights 8..1 over the account): a generated valid account, bare under a
+    banking word in the written forms the scanner reads, is reported; the same with its last digit changed never."""
+    total = sum(int(d) * w for d, w in zip(account, (8, 7, 6, 5, 4, 3, 2)))
+    last = (-total) % 11
+    if last == 10:
+        return
+    acct = account + str(last)
+    assume(not boring_digits(acct))
+    wrong = account + str((last + 1) % 10)
+    sc = sc_form.format("10", "79", "99")
+    for a, want in ((acct, ["107999-" + acct]), (wrong, [])):
+        pair = f"{a}{sep}{sc}" if flip else f"{sc}{sep}{a}"
+        assert values(scan(f"Beneficiary bank details\n{pair}\n".encode()), "uk_bank_account") == want
