@@ -27,8 +27,8 @@ from triage.case.schema import KNOWN_MIGRATIONS, MIGRATION_SET, SCHEMA_VERSION, 
 from triage.records import Entry
 
 __all__ = [
-    "ArtefactRow", "CaseReader", "ErrorRow", "EvidenceRow", "FileRow", "HashHitRow", "RunRow", "TagRow",
-    "TypeCount", "ValueCount", "VolumeRow", "YaraRow", "open_case", "CARD_TYPES",
+    "ArtefactRow", "CaseReader", "ErrorRow", "EvidenceRow", "ExtensionMismatch", "FileRow", "HashHitRow", "RunRow",
+    "TagRow", "TypeCount", "ValueCount", "VolumeRow", "YaraRow", "open_case", "CARD_TYPES",
 ]
 
 #: artefact types whose value is a payment card number (masked unless asked otherwise)
@@ -280,6 +280,111 @@ class ValueCount:
     first_id: int
 
 
+# -- extension mismatch (a derived finding: files.mime against files.extension) ---------------
+
+#: the content classes whose type, found by libmagic, an extension can clearly contradict; text,
+#: OLE, audio, video and every other type are never flagged (docs/schema.md, "Extension mismatch")
+_MIME_CLASS: dict[str, str] = {
+    **dict.fromkeys(("application/x-dosexec", "application/x-executable", "application/x-sharedlib",
+                     "application/x-pie-executable", "application/x-mach-binary", "application/x-elf",
+                     "application/vnd.microsoft.portable-executable", "application/x-msdownload"), "executable"),
+    **dict.fromkeys(("application/zip", "application/x-zip-compressed", "application/java-archive",
+                     "application/epub+zip", "application/vnd.android.package-archive"), "zip"),
+    "application/pdf": "pdf",
+    **dict.fromkeys(("image/jpeg", "image/png", "image/gif", "image/bmp", "image/x-ms-bmp", "image/tiff",
+                     "image/webp", "image/heic", "image/heif", "image/x-icon", "image/vnd.microsoft.icon",
+                     "image/x-canon-cr2", "image/x-nikon-nef", "image/jp2"), "image"),
+}
+#: MIME prefixes of ZIP containers libmagic names by their contents (OOXML, ODF)
+_ZIP_PREFIXES = ("application/vnd.openxmlformats-officedocument.", "application/vnd.oasis.opendocument.",
+                 "application/vnd.ms-excel.sheet.macroenabled", "application/vnd.ms-word.document.macroenabled",
+                 "application/vnd.ms-powerpoint.presentation.macroenabled")
+
+
+def _exts(words: str) -> frozenset[str]:
+    return frozenset("." + w for w in words.split())
+
+
+#: the extensions of each class; an extension in none of them (.dat, .bin, .tmp...) is never flagged
+_EXT_CLASS: dict[str, frozenset[str]] = {
+    "executable": _exts("exe dll sys scr com cpl ocx drv efi mui ax acm tlb tsp rll winmd mun pyd so o ko elf out "
+                        "dylib node bundle fon ime flt vxd 386 msstyles"),
+    "zip": _exts("zip jar war ear apk aab aar docx docm dotx dotm xlsx xlsm xltx xltm pptx pptm potx ppsx odt ods odp "
+                 "odg odf ott epub xpi crx kmz whl nupkg vsix ipa 3mf cbz appx msix appxbundle egg xps oxps idml "
+                 "pkpass sketch"),
+    "pdf": _exts("pdf ai"),
+    "image": _exts("jpg jpeg jpe jfif png gif bmp dib tif tiff webp heic heif ico cur dng nef cr2 arw orf rw2 raf "
+                   "jp2 j2k"),
+    "text": _exts("txt csv tsv log ini cfg conf xml json html htm md yaml yml js css py sh bat ps1 eml"),
+    "document": _exts("doc xls ppt rtf msg pst ost"),
+    "audio": _exts("mp3 wav flac ogg m4a wma aac"),
+    "video": _exts("mp4 avi mkv mov wmv flv webm mpg mpeg 3gp m4v"),
+    "archive": _exts("gz tgz 7z rar tar bz2 xz cab iso"),
+}
+_EXT_TO_CLASS = {e: c for c, exts in _EXT_CLASS.items() for e in exts}
+_STRONG_MIMES = tuple(_MIME_CLASS)
+
+
+def mime_class(mime: str | None) -> str | None:
+    """The content class of a libmagic MIME type that an extension can contradict, else None."""
+    if not mime:
+        return None
+    mime = mime.split(";", 1)[0].strip().lower()
+    return _MIME_CLASS.get(mime) or ("zip" if mime.startswith(_ZIP_PREFIXES) else None)
+
+
+def extension_mismatch(mime: str | None, extension: str | None) -> tuple[str, str] | None:
+    """(content class, extension class) when the content type clearly contradicts the extension, else None.
+
+    Conservative, as an examiner needs it: only an executable, ZIP, PDF or
+    image under an extension of another known class (an ELF named .jpg, a
+    ZIP named .txt, a JPEG named .docx); a PNG named .jpg is one class, an
+    unknown extension contradicts nothing, text is never flagged.
+    """
+    got = mime_class(mime)
+    want = _EXT_TO_CLASS.get((extension or "").lower())
+    if got is None or want is None or got == want:
+        return None
+    return got, want
+
+
+@dataclass(frozen=True)
+class ExtensionMismatch:
+    """A file whose content type contradicts its extension (derived from files.mime and files.extension)."""
+
+    file_id: int
+    evidence_id: str
+    path: str
+    extension: str
+    mime: str
+    content_class: str
+    extension_class: str
+
+
+_MISMATCH_SQL = ("SELECT id, evidence_id, path, extension, mime FROM files WHERE type NOT IN ('dir', 'virtual_dir') "
+                 "AND mime IS NOT NULL AND extension IS NOT NULL AND (mime IN ({strong}) OR {zips})").format(
+    strong=", ".join("?" * len(_STRONG_MIMES)), zips=" OR ".join("mime LIKE ?" for _ in _ZIP_PREFIXES))
+_MISMATCH_PARAMS = (*_STRONG_MIMES, *(p + "%" for p in _ZIP_PREFIXES))
+
+
+def iter_extension_mismatches(conn: sqlite3.Connection, evidence_id: str | None = None) -> Iterator[ExtensionMismatch]:
+    """Stream the mismatches of a case (one exhibit, or all), in file order, from an open connection.
+
+    A function of the connection, not only a reader method, because the
+    scan's terminal summary counts them on the writer's connection.
+    """
+    sql, params = _MISMATCH_SQL, list(_MISMATCH_PARAMS)
+    if evidence_id is not None:
+        sql += " AND evidence_id = ?"
+        params.append(evidence_id)
+    cur = conn.execute(sql + " ORDER BY id", params)
+    while rows := cur.fetchmany(FETCH_ROWS):
+        for fid, ev, path, ext, mime in rows:
+            hit = extension_mismatch(mime, ext)
+            if hit is not None:
+                yield ExtensionMismatch(int(fid), ev, path, ext, mime, hit[0], hit[1])
+
+
 @dataclass
 class _Where:
     clauses: list[str] = field(default_factory=list)
@@ -503,6 +608,13 @@ class CaseReader:
         out = {k: int(v or 0) for k, v in zip(keys, tuple(row))}
         out["errors"] = int(self._scalar("SELECT count(*) FROM errors WHERE evidence_id = ?", (evidence_id,)))
         return out
+
+    def extension_mismatches(self, evidence_id: str | None = None) -> Iterator[ExtensionMismatch]:
+        """Files whose content type contradicts their extension (see :func:`extension_mismatch`), streamed."""
+        return iter_extension_mismatches(self.conn, evidence_id)
+
+    def count_extension_mismatches(self, evidence_id: str | None = None) -> int:
+        return sum(1 for _ in iter_extension_mismatches(self.conn, evidence_id))
 
     def mime_counts(self, evidence_id: str | None = None, limit: int = 20) -> list[TypeCount]:
         """The most common content types (libmagic MIME), files without a type as ``(none)``."""
