@@ -82,3 +82,23 @@ def test_the_scan_and_batch_commands_call_the_job_layer_only() -> None:
         assert not {t for t in top[name] | inner[name] if t.startswith(("triage.commands", "triage.cli"))}, name
     source = "\n".join(p.read_text() for p in (Path(__file__).resolve().parents[2] / "triage" / "job").glob("*.py"))
     assert "import click" not in source
+
+
+def test_the_engine_is_handed_its_extractors_and_hash_sets_by_the_job(tmp_path: Path) -> None:
+    """``ScanEngine`` uses the parts it is given (none here: no extractors, no hash sets, although the options ask
+    for plugins); the job's ``build_engine`` opens them, and a plugin set that cannot load is a one-line setup
+    error."""
+    import pytest
+
+    from triage.job.prepare import JobSetupError, build_engine
+    from triage.scan.engine import EngineParts, ScanEngine, ScanOptions, engine_parts
+
+    options = ScanOptions(yara=False, tlsh=False)
+    bare = ScanEngine(options, None, EngineParts())
+    assert bare.plugin_names == [] and bare.matcher is None and bare.hashsets is None
+    parts = engine_parts(options)
+    assert parts.plugins is not None and parts.plugins.all
+    built = build_engine(options, None)
+    assert built.plugin_names == [f"{p.name}@{p.version}" for p in parts.plugins.all]
+    with pytest.raises(JobSetupError, match="no-such-plugin"):
+        build_engine(ScanOptions(yara=False, enable=["no-such-plugin"]), None)

@@ -12,7 +12,7 @@ from typing import Any
 
 from triage.case.writer import CaseWriter, host_versions
 from triage.records import ScanError
-from triage.scan.engine import ScanEngine, ScanOptions
+from triage.scan.engine import ScanEngine, ScanOptions, engine_parts
 
 Warn = Callable[[str], None]  # one line for the examiner (stderr), whatever --quiet says
 
@@ -53,9 +53,10 @@ def build_engine(options: ScanOptions, compiled: Any) -> ScanEngine:
     from triage.extractors.manager import PluginLoadError
 
     try:
-        return ScanEngine(options, compiled)
+        parts = engine_parts(options)
     except PluginLoadError as exc:
         raise JobSetupError(str(exc)) from None
+    return ScanEngine(options, compiled, parts)
 
 
 def run_versions(engine: ScanEngine, compiled: Any) -> dict[str, Any]:

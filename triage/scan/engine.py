@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from triage.extractors.api import FileParser
 from triage.records import Artefact, Entry, FileResult, HashHit, ScanError, YaraMatch
@@ -27,6 +27,10 @@ from triage.text import iso_utc, one_line
 from triage.scan.members import ArchiveLimits, archive_kind, iter_members
 from triage.scan.filetype import MAGIC_PREFIX_BYTES, FileTyper
 from triage.scan.hashing import Hasher
+
+if TYPE_CHECKING:
+    from triage.extractors.manager import PluginSet
+    from triage.hashsets.store import HashSetStore
 
 log = logging.getLogger(__name__)
 
@@ -102,9 +106,40 @@ def aggregate_artefacts(artefacts: Iterable[Artefact]) -> list[Artefact]:
     return [*out.values(), *parsed]
 
 
+@dataclass(frozen=True)
+class EngineParts:
+    """What an engine is handed rather than fetching: the extractors discovered, the hash-set database opened.
+
+    The job opens them once for the parent (``triage.job.prepare.build_engine``);
+    a worker, which gets only the picklable options, opens its own with
+    :func:`engine_parts`, the one place that knows how.
+    """
+
+    plugins: PluginSet | None = None  # None: no extractors
+    hashsets: HashSetStore | None = None  # read-only; None: no hash-set lookups
+
+
+def engine_parts(options: ScanOptions) -> EngineParts:
+    """The extractors and hash-set database ``options`` ask for (raises ``PluginLoadError`` on a bad set)."""
+    plugin_set: PluginSet | None = None
+    hashsets: HashSetStore | None = None
+    if options.plugins:
+        from triage.extractors.manager import discover
+
+        plugin_set = discover(
+            extra_dirs=[Path(d) for d in options.plugin_dirs], enable=options.enable, disable=options.disable
+        )
+    if options.hashset_db and Path(options.hashset_db).exists():
+        from triage.hashsets.store import HashSetStore
+
+        hashsets = HashSetStore(Path(options.hashset_db), readonly=True)
+    return EngineParts(plugin_set, hashsets)
+
+
 class ScanEngine:
-    def __init__(self, options: ScanOptions, compiled_rules: Any = None) -> None:
+    def __init__(self, options: ScanOptions, compiled_rules: Any = None, parts: EngineParts | None = None) -> None:
         self.options = options
+        parts = engine_parts(options) if parts is None else parts
         self.typer = FileTyper() if options.filetype else None
         self.archive_limits = ArchiveLimits()
         self.load_errors: list[str] = []
@@ -120,12 +155,8 @@ class ScanEngine:
         self.parsers: tuple[FileParser, ...] = ()
         self.analysers: tuple[Any, ...] = ()
         self.plugin_names: list[str] = []
-        if options.plugins:
-            from triage.extractors.manager import discover
-
-            plugin_set = discover(
-                extra_dirs=[Path(d) for d in options.plugin_dirs], enable=options.enable, disable=options.disable
-            )
+        plugin_set = parts.plugins if options.plugins else None
+        if plugin_set is not None:
             self.load_errors.extend(plugin_set.load_errors)
             self.plugin_names = [f"{p.name}@{p.version}" for p in plugin_set.all]
             self.parsers = plugin_set.parsers
@@ -136,12 +167,7 @@ class ScanEngine:
                 self.matcher = ContentMatcher(plugin_set.scanners, utf16=options.utf16)
                 # a scanner whose patterns do not compile is left out: the case must say so
                 self.load_errors.extend(f"{e.plugin}: {e.message}" for e in self.matcher.errors)
-        self.hashsets = None
-        if options.hashset_db:
-            from triage.hashsets.store import HashSetStore
-
-            if Path(options.hashset_db).exists():
-                self.hashsets = HashSetStore(Path(options.hashset_db), readonly=True)
+        self.hashsets = parts.hashsets
         self.tlsh = options.tlsh if options.tlsh is not None else (
             self.hashsets is not None and self.hashsets.has_fuzzy())
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from triage.records import FileResult, ScanError
-from triage.scan.engine import FileOutcome, ScanEngine, ScanOptions
+from triage.scan.engine import FileOutcome, ScanEngine, ScanOptions, engine_parts
 from triage.scan.ranges import scan_raw_ranges
 from triage.text import one_line
 from triage.work.units import UnitResult, WorkItem, WorkUnit, failed_outcome
@@ -61,7 +61,7 @@ class _WorkerState:
             getattr(compiled, "path", None))
         eng = self.engines.get(key)
         if eng is None:
-            eng = ScanEngine(options, compiled)
+            eng = ScanEngine(options, compiled, engine_parts(options))  # the worker opens its own
             self.engines[key] = eng
         return eng
 
