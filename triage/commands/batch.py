@@ -79,7 +79,8 @@ def render_summary(reports: list[ItemReport], case_dir: Path) -> None:
               help="Folder for the case databases (<case>.db) and per-item logs (logs/).")
 @click.option("--case", "default_case", default=None,
               help="Case name for items without one (default: the manifest's or folder's name).")
-@click.option("--workers", type=int, default=None, help="Local worker processes (default: all cores).")
+@click.option("--workers", type=int, default=None,
+              help="Local worker processes (default: every core this process may run on).")
 @click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
               help="Run the work on this dask.distributed scheduler's workers (evidence must be at the "
                    "same path on every worker).")

@@ -138,8 +138,8 @@ def options_from_flags(flags: dict[str, Any], workers: int | None) -> ScanOption
 @click.option("--evidence-id", default=None, help="Evidence id for a single IMAGE (default: from its file name).")
 @scan_options
 @click.option("--workers", type=int, default=None,
-              help="Worker processes reading and scanning files (default: all cores). 1 scans in this "
-                   "process, without crash isolation.")
+              help="Worker processes reading and scanning files (default: every core this process may run "
+                   "on). 1 scans in this process, without crash isolation.")
 @click.option("--item-timeout", type=float, default=None,
               help="Seconds one file may take in a worker (plus 1 s per MiB) before the worker is "
                    "killed and the file recorded as an error (default 600).")
