@@ -305,9 +305,10 @@ def _exhibit(reader: CaseReader, ev: EvidenceRow, limit: int) -> Exhibit:
                                                                    else "NOT READ"),
                  v.description, v.block_size or "") for v in vols]
     counts = reader.file_counts(ev.id)
+    counts["extension_mismatches"] = reader.count_extension_mismatches(ev.id)
     inventory = tuple((k.replace("_", " "), counts[k]) for k in
                       ("files", "directories", "deleted", "archive_members", "known", "notable", "unreadable",
-                       "errors", "bytes"))
+                       "extension_mismatches", "errors", "bytes"))
     return Exhibit(visible(ev.id, 200), visible(exhibit_label(ev), 300),
                    tuple((k, visible(v, 400)) for k, v in fields_ if v not in (None, "")),
                    _table(f"hashes-{_slug(ev.id)}", "Acquisition and verified hashes",
@@ -595,6 +596,14 @@ def _coverage(reader: CaseReader, scope: Scope, evidence: Sequence[EvidenceRow],
                e.run_id or "") for e in reader.iter_errors(ids))
     yield _table("t-errors", "Errors (everything that went wrong and did not stop the scan)",
                  ("id", "exhibit", "stage", "path", "offset", "message", "plugin", "run"), errors, total, limit)
+    # a derived finding (docs/schema.md): the content type libmagic found contradicts the file's extension
+    mismatches = sum(reader.count_extension_mismatches(ev.id) for ev in evidence)
+    rows = ((m.evidence_id, m.file_id, Cell(visible(m.path), None, "path"), visible(m.extension, 40),
+             visible(m.mime, 120), m.content_class, m.extension_class)
+            for ev in evidence for m in reader.extension_mismatches(ev.id))
+    yield _table("t-extension-mismatch", "Files whose content contradicts their extension (extension mismatch)",
+                 ("exhibit", "file id", "path", "extension", "content type", "content", "extension's class"),
+                 rows, mismatches, limit)
 
 
 def _not_read(reader: CaseReader, evidence: Sequence[EvidenceRow]) -> Iterator[str]:

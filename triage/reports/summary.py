@@ -12,6 +12,8 @@ import sqlite3
 import sys
 from typing import Any
 
+from triage.case.reader import iter_extension_mismatches
+
 #: example values shown per artefact type / files per rule
 EXAMPLES = 3
 
@@ -72,6 +74,7 @@ def evidence_summary(conn: sqlite3.Connection, evidence_id: str) -> dict[str, An
             "SELECT f.path, group_concat(DISTINCT h.set_name) FROM files f JOIN hash_hits h ON h.file_id = f.id "
             "WHERE f.evidence_id = ? AND h.kind = 'notable' GROUP BY f.id ORDER BY f.path LIMIT 20")],
         "errors": one("SELECT count(*) FROM errors WHERE evidence_id = ?"),
+        "extension_mismatches": sum(1 for _ in iter_extension_mismatches(conn, evidence_id)),
         "yara_matches": {rule: n for rule, n, _s in rules},
         "yara_files": rule_files,
         "artefacts": {typ: n for typ, n in artefact_types},
@@ -93,7 +96,8 @@ def render_summary(report: dict[str, Any]) -> None:
         table.add_column("value", overflow="fold")
         if item.get("message"):
             table.add_row("message", terminal_safe(item["message"], 300))
-        for key in ("files", "directories", "deleted", "archive_members", "known", "notable", "errors"):
+        for key in ("files", "directories", "deleted", "archive_members", "known", "notable", "extension_mismatches",
+                    "errors"):
             if key in item:
                 table.add_row(key.replace("_", " "), f"{item[key]:,}")
         table.add_row("bytes read", f"{item['bytes']:,}")
