@@ -18,6 +18,7 @@ checkable, also presumed valid).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
@@ -60,10 +61,19 @@ class Tables:
     substitutes: dict[str, str]
     edition: str
     sha256: str
+    starts: tuple[int, ...] = ()  # the rows' range starts, for the binary search (set by make_tables)
 
     def rows_for(self, sort_code: str) -> list[WeightRow]:
+        """The (at most two) rows whose range holds the sort code, in the table's order.
+
+        The table is sorted by range start and its ranges do not overlap but
+        for a range's two rows: a binary search, then a look at the rows just
+        before (once per pair found, over a thousand rows).
+        """
         sc = int(sort_code)
-        return [r for r in self.rows if r.start <= sc <= r.end][:2]
+        i = bisect.bisect_right(self.starts, sc)
+        found = [self.rows[j] for j in range(max(0, i - 4), i) if self.rows[j].end >= sc]
+        return found[-2:]
 
 
 def _read_bounded(path: Path) -> bytes:
@@ -99,7 +109,7 @@ def parse_valacdos(data: bytes, name: str = "valacdos.txt") -> tuple[WeightRow, 
                 from None
     if not rows:
         raise ModulusTableError(f"{name}: no weight rows")
-    return tuple(rows)
+    return tuple(sorted(rows, key=lambda r: r.start))  # stable: a range's two rows keep their order
 
 
 def parse_scsubtab(data: bytes, name: str = "scsubtab.txt") -> dict[str, str]:
@@ -132,7 +142,8 @@ def load_tables(directory: str | None = None) -> Tables:
         val = pkg.joinpath("valacdos.txt").read_bytes()
         sub = pkg.joinpath("scsubtab.txt").read_bytes()
         edition = str(json.loads(pkg.joinpath("tables.json").read_text("utf-8")).get("edition", "?"))
-    return Tables(parse_valacdos(val), parse_scsubtab(sub), edition, hashlib.sha256(val).hexdigest())
+    rows = parse_valacdos(val)
+    return Tables(rows, parse_scsubtab(sub), edition, hashlib.sha256(val).hexdigest(), tuple(r.start for r in rows))
 
 
 def _total(digits: list[int], weights: tuple[int, ...], method: str) -> int:

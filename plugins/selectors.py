@@ -55,9 +55,11 @@ _VERSION_BEFORE = re.compile(rb"(?:\bv|\bver|\bversion|\brelease|\bbuild)[ .:=]*
 
 #: RFC 5322 atext (the characters of a dot-atom local part) and the dot
 _ATEXT = rb"A-Za-z0-9!#$%&'*+/=?^_`{|}~.-"
-#: a label of a domain as written: ASCII, or UTF-8 (an internationalised name, IDNA)
-_LABEL = rb"[A-Za-z0-9\x80-\xff-]{1,63}"
-_TLD = rb"(?:[A-Za-z]{2,24}\b|xn--[A-Za-z0-9-]{2,59}\b|[\x80-\xff]{4,63})"
+#: a label of a domain as written: ASCII, or well-formed UTF-8 sequences (an internationalised name,
+#: IDNA); a Unicode TLD is not read (its punycode xn-- form is): in binary data, runs of high bytes
+#: would fire the trigger all the time
+_LABEL = rb"(?:[A-Za-z0-9-]|[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}){1,63}"
+_TLD = rb"(?:[A-Za-z]{2,24}\b|xn--[A-Za-z0-9-]{2,59}\b)"
 #: an address: a dot-atom or quoted local part, "@", a domain
 _EMAIL = (rb"(?:[" + _ATEXT + rb"]{1,64}|\"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\[\x20-\x7e]){1,64}\")@"
           + _LABEL + rb"(?:\." + _LABEL + rb"){0,6}\." + _TLD)
@@ -71,6 +73,9 @@ _KEY_EQ = re.compile(r"(?i)^(?:[a-z_-]*(?:mail|user|login|addr|address|recipient
                      r"name|id)|to|from|cc|bcc|rcpt|mailbox|value|q|e|u)$")
 
 
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9._+'-]*")
+
+
 def _trim_local(local: str) -> str:
     """The local part of a dot-atom address, without the punctuation and keys written before it.
 
@@ -81,6 +86,8 @@ def _trim_local(local: str) -> str:
     (``'bob@``). Cut at the last ``/`` or ``|``, at a ``=`` after a field
     name (or inside a URL query), then drop punctuation that opens it.
     """
+    if _PLAIN_LOCAL.fullmatch(local):
+        return local  # the common case: letters, digits, ".", "_", "+", "-" (and "'" inside)
     for sep in "/|":
         local = local.rpartition(sep)[2]
     while "=" in local:
