@@ -89,7 +89,7 @@ def _read_bounded(path: Path) -> bytes:
 
 def parse_valacdos(data: bytes, name: str = "valacdos.txt") -> tuple[WeightRow, ...]:
     """The rows of a weight table: ``start end method w1..w14 [exception]`` per line."""
-    rows = []
+    rows: list[WeightRow] = []
     for n, line in enumerate(data.decode("ascii", "replace").splitlines(), 1):
         parts = line.split()
         if not parts:
@@ -113,7 +113,7 @@ def parse_valacdos(data: bytes, name: str = "valacdos.txt") -> tuple[WeightRow, 
 
 
 def parse_scsubtab(data: bytes, name: str = "scsubtab.txt") -> dict[str, str]:
-    subs = {}
+    subs: dict[str, str] = {}
     for n, line in enumerate(data.decode("ascii", "replace").splitlines(), 1):
         parts = line.split()
         if not parts:

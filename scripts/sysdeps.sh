@@ -24,6 +24,8 @@ if [[ "$level" == test ]]; then
   have_cmd pdftoppm || need+=(poppler-utils)
   # strace: the test that the scan opens the evidence read-only, whatever the process
   have_cmd strace || need+=(strace)
+  # mke2fs -d: tests build small ext4 images of the files they need (extension mismatch, memory bound)
+  have_cmd mke2fs || [[ -x /usr/sbin/mke2fs ]] || need+=(e2fsprogs)
 fi
 if [[ "$level" == bench ]]; then
   have_cmd hashdeep || need+=(hashdeep)
