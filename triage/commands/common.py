@@ -7,8 +7,13 @@ a traceback unless they asked for one with ``--debug``.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from triage.case.reader import CaseReader
 
 #: every item scanned (per-file problems are recorded in the case's errors table)
 EXIT_OK = 0
@@ -28,6 +33,29 @@ class SetupError(click.ClickException):
 
 class EvidenceFailed(click.ClickException):
     exit_code = EXIT_FAILED
+
+
+class UsageLine(click.ClickException):
+    """Bad usage told in one line (click's UsageError would print the usage block too)."""
+
+    exit_code = EXIT_USAGE
+
+
+def open_reader(case: str, evidence_ids: Sequence[str] = ()) -> CaseReader:
+    """The case for a command that reads it: one line and exit 4 when it cannot be read, 2 for an unknown exhibit."""
+    from triage.case.reader import open_case
+    from triage.case.schema import SchemaError
+
+    try:
+        reader = open_case(case)
+    except SchemaError as exc:
+        raise SetupError(str(exc)) from None
+    unknown = reader.unknown_evidence(list(evidence_ids))
+    if unknown:
+        have = ", ".join(reader.evidence_ids()) or "none"
+        reader.close()
+        raise UsageLine(f"{case}: no evidence {', '.join(map(repr, unknown))} in this case (it holds: {have})")
+    return reader
 
 
 def evidence_error(exc: Exception) -> click.ClickException:

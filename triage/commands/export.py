@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from triage.commands.common import EXIT_PARTIAL, EXIT_USAGE, EvidenceFailed, SetupError, console_err, out
+from triage.commands.common import EXIT_PARTIAL, EXIT_USAGE, EvidenceFailed, SetupError, console_err, open_reader, out
 
 __all__ = ["export_cmd"]
 
@@ -63,8 +63,6 @@ def _accepts(func: Any, name: str) -> bool:
 @click.option("--force", is_flag=True, help="Write into an existing, non-empty folder (same names overwritten).")
 def export_cmd(case: str, fmt: str, output: str, evidence_ids: tuple[str, ...], unmasked: bool,
                force: bool) -> None:
-    from triage.case.reader import open_case
-    from triage.case.schema import SchemaError
     from triage.export import FORMATS, ExportOptions, exporter
     from triage.export.manifest import OutputExists, prepare_output_dir, write_manifest
     from triage.text import one_line
@@ -76,15 +74,7 @@ def export_cmd(case: str, fmt: str, output: str, evidence_ids: tuple[str, ...], 
         func = exporter(fmt)
     except (ModuleNotFoundError, AttributeError):
         raise SetupError(f"export format {fmt!r} is not available in this installation") from None
-    try:
-        reader = open_case(case)
-    except SchemaError as exc:
-        raise SetupError(str(exc)) from None
-    with reader:
-        unknown = reader.unknown_evidence(list(evidence_ids))
-        if unknown:
-            have = ", ".join(reader.evidence_ids()) or "none"
-            raise _Usage(f"{case}: no evidence {', '.join(map(repr, unknown))} in this case (it holds: {have})")
+    with open_reader(case, list(evidence_ids)) as reader:
         try:
             out_dir = prepare_output_dir(output, force)
         except OutputExists as exc:

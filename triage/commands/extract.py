@@ -11,7 +11,7 @@ import re
 
 import click
 
-from triage.commands.common import EXIT_FAILED, EXIT_PARTIAL, EXIT_USAGE, EvidenceFailed, SetupError, console_err, out
+from triage.commands.common import EXIT_FAILED, EXIT_PARTIAL, EXIT_USAGE, EvidenceFailed, console_err, open_reader, out
 
 __all__ = ["extract_cmd"]
 
@@ -74,8 +74,6 @@ def _evidence_paths(values: tuple[str, ...]) -> dict[str, str]:
 def extract_cmd(case: str, file_ids: tuple[int, ...], sha256: tuple[str, ...], artefact_types: tuple[str, ...],
                 yara_rules: tuple[str, ...], tagged: bool, evidence_ids: tuple[str, ...],
                 evidence_paths: tuple[str, ...], output: str, force: bool) -> None:
-    from triage.case.reader import open_case
-    from triage.case.schema import SchemaError
     from triage.export.manifest import OutputExists, prepare_output_dir, write_manifest
     from triage.export.safe import CSV_NEUTRALISATION_NOTE
     from triage.extract.run import (
@@ -97,15 +95,7 @@ def extract_cmd(case: str, file_ids: tuple[int, ...], sha256: tuple[str, ...], a
     if bad:
         raise _Usage(f"--sha256 {display(bad[0], 80)!r}: not a SHA-256 (64 hexadecimal digits)")
     paths = _evidence_paths(evidence_paths)
-    try:
-        reader = open_case(case)
-    except SchemaError as exc:
-        raise SetupError(str(exc)) from None
-    with reader:
-        unknown = reader.unknown_evidence(list(evidence_ids) + list(paths))
-        if unknown:
-            have = ", ".join(reader.evidence_ids()) or "none"
-            raise _Usage(f"{case}: no evidence {', '.join(map(repr, unknown))} in this case (it holds: {have})")
+    with open_reader(case, list(evidence_ids) + list(paths)) as reader:
         rows = select_files(reader, sel)
         if not rows:
             raise EvidenceFailed(f"{case}: nothing selected: no file of the case matches; nothing copied")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from triage.commands.common import EXIT_PARTIAL, EXIT_USAGE, EvidenceFailed, SetupError, console_err, out
+from triage.commands.common import EXIT_PARTIAL, EXIT_USAGE, EvidenceFailed, SetupError, console_err, open_reader, out
 
 __all__ = ["report_cmd"]
 
@@ -74,8 +74,6 @@ def _publish(tmp: Path, target: Path) -> None:
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 def report_cmd(case: str, output: str, evidence_ids: tuple[str, ...], tagged_only: bool, unmasked: bool,
                fmt: str | None, max_rows: int, examiner: str | None, force: bool) -> None:
-    from triage.case.reader import open_case
-    from triage.case.schema import SchemaError
     from triage.export.manifest import OutputExists, check_output_file, sha256_file
     from triage.reports.html import ReportOptions, build_model, render_html
     from triage.text import one_line
@@ -93,15 +91,7 @@ def report_cmd(case: str, output: str, evidence_ids: tuple[str, ...], tagged_onl
             renderer = find_renderer()
         except PdfUnavailable as exc:
             raise SetupError(str(exc)) from None
-    try:
-        reader = open_case(case)
-    except SchemaError as exc:
-        raise SetupError(str(exc)) from None
-    with reader:
-        unknown = reader.unknown_evidence(list(evidence_ids))
-        if unknown:
-            have = ", ".join(reader.evidence_ids()) or "none"
-            raise _Usage(f"{case}: no evidence {', '.join(map(repr, unknown))} in this case (it holds: {have})")
+    with open_reader(case, list(evidence_ids)) as reader:
         interrupted = reader.interrupted()
         for reason in interrupted:
             console_err(f"warning: the case may be incomplete: {reason}; reported as it is, with a banner")

@@ -34,7 +34,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from triage.export import ExportOptions
-from triage.export.safe import mask_card_numbers, mask_card_value
+from triage.export.safe import mask_row
 from triage.export.tables import JSON_COLUMNS
 
 if TYPE_CHECKING:
@@ -58,17 +58,6 @@ DROPPED = frozenset({
 _TEMP_DIR = re.compile(r"(?:/[^\s'\"/]+)*/triage-(?:sqlite-)?[A-Za-z0-9_]{8}(?=/)")
 
 _ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
-
-
-def _masked(table: str, row: dict[str, Any]) -> dict[str, Any]:
-    """Card numbers as every export masks them (``tables.py``), before the JSON columns are parsed."""
-    if table == "artefacts":
-        row["value"] = mask_card_value(row.get("type") or "", row.get("value"))
-        for col in ("raw", "context", "extra"):
-            row[col] = mask_card_numbers(row.get(col))
-    elif table == "yara_matches":
-        row["strings"] = mask_card_numbers(row.get("strings"))
-    return row
 
 
 def _file_name(value: Any) -> Any:
@@ -108,7 +97,7 @@ def _table_lines(reader: CaseReader, options: ExportOptions) -> Iterator[tuple[s
     for table in TABLES:
         for row in reader.iter_natural(table, options.evidence_ids):
             if not options.unmasked:
-                row = _masked(table, row)
+                row = mask_row(table, row)
             yield table, f'{{"table":"{table}","row":{_ENCODER.encode(_canonical_row(table, row))}}}\n'
 
 

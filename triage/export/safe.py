@@ -134,3 +134,14 @@ def mask_card_value(artefact_type: str, value: Any) -> Any:
     if artefact_type in CARD_TYPES:
         return mask_card_numbers(value)
     return value
+
+
+def mask_row(table: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A raw case row with its card numbers masked, as every export writes it (JSON columns still text)."""
+    if table == "artefacts":
+        row["value"] = mask_card_value(row.get("type") or "", row.get("value"))
+        for col in ("raw", "context", "extra"):
+            row[col] = mask_card_numbers(row.get(col))
+    elif table == "yara_matches":
+        row["strings"] = mask_card_numbers(row.get("strings"))
+    return row

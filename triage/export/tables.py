@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from triage.export import ExportOptions
-from triage.export.safe import mask_card_numbers, mask_card_value, neutralise_csv
+from triage.export.safe import mask_row, neutralise_csv
 
 if TYPE_CHECKING:
     from triage.case.reader import CaseReader
@@ -48,16 +48,6 @@ JSON_COLUMNS: dict[str, frozenset[str]] = {
 }
 
 
-def _masked(table: str, row: dict[str, Any]) -> dict[str, Any]:
-    if table == "artefacts":
-        row["value"] = mask_card_value(row.get("type") or "", row.get("value"))
-        for col in ("raw", "context", "extra"):
-            row[col] = mask_card_numbers(row.get(col))
-    elif table == "yara_matches":
-        row["strings"] = mask_card_numbers(row.get("strings"))
-    return row
-
-
 def table_rows(reader: CaseReader, table: str, options: ExportOptions) -> Iterator[dict[str, Any]]:
     """One table's rows as raw column values, for the exhibits asked for, card numbers masked unless asked."""
     if table == "evidence":
@@ -70,7 +60,7 @@ def table_rows(reader: CaseReader, table: str, options: ExportOptions) -> Iterat
         rows = reader.iter_table(table, options.evidence_ids)
     if options.unmasked:
         return rows
-    return (_masked(table, r) for r in rows)
+    return (mask_row(table, r) for r in rows)
 
 
 def _plain(value: Any) -> Any:
