@@ -34,7 +34,7 @@ PROBE = """
 import atexit, json, os, resource, sys, tracemalloc
 if __name__ == "__main__":
     tracemalloc.start(1)
-    import triage.scan.pipeline as pipeline
+    import triage.job.pipeline as pipeline
     seen = {"kept": 0, "analysers": 0}
     run_analysers = pipeline._run_analysers
     def measured(*args, **kw):

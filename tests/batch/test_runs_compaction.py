@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-import triage.scan.pipeline as pipeline
+import triage.job.pipeline as pipeline
 from tests.conftest import FIXTURES
 from triage.case.writer import CaseWriter
 from triage.evidence.containers import open_evidence
 from triage.evidence.volumes import list_volumes, open_fs
 from triage.evidence.walk import unallocated_ranges, walk_fs
 from triage.scan.engine import ScanEngine, ScanOptions
-from triage.scan.pipeline import compact_runs, scan_item
+from triage.job.pipeline import compact_runs, scan_item
 
 IMAGES = ["artefacts.raw", "ntfs_mbr.raw", "ext4_gpt.raw", "fat16_mbr.raw", "demo.raw"]
 

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import FIXTURES, image_manifests, load_manifest, rows
 from triage.case.writer import CaseWriter
 from triage.scan.engine import ScanEngine, ScanOptions
-from triage.scan.pipeline import scan_item
+from triage.job.pipeline import scan_item
 
 FAST = ScanOptions(yara=False, plugins=False, tlsh=False, archives=False, unallocated=False)
 

@@ -70,7 +70,7 @@ def test_the_scan_and_batch_commands_call_the_job_layer_only() -> None:
     """Click-only commands: they reach the job layer, never the pipeline, the executors or the case writer; the job
     layer imports no command and no click."""
     top, inner = import_graph()
-    below = ("triage.scan.pipeline", "triage.work.local", "triage.work.distributed", "triage.work.units",
+    below = ("triage.job.pipeline", "triage.work.local", "triage.work.distributed", "triage.work.units",
              "triage.work.runtime", "triage.case.writer", "triage.batch.runner", "triage.scan.yara",
              "triage.extractors")
     for command in ("triage.commands.scan", "triage.commands.batch"):

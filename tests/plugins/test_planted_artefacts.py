@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import FIXTURES, MANIFESTS, rows
 from triage.case.writer import CaseWriter
 from triage.scan.engine import ScanEngine, ScanOptions
-from triage.scan.pipeline import scan_item
+from triage.job.pipeline import scan_item
 
 PLANTED = json.loads((MANIFESTS / "artefacts_planted.json").read_text())
 OPTIONS = ScanOptions(yara=False, tlsh=False)

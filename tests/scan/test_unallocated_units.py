@@ -9,7 +9,7 @@ from triage.batch.units import plan_raw_units
 from triage.evidence.containers import open_evidence
 from triage.evidence.volumes import list_volumes
 from triage.scan.engine import ScanEngine, ScanOptions
-from triage.scan.pipeline import scan_raw_ranges
+from triage.scan.ranges import scan_raw_ranges
 
 MIB = 1024 * 1024
 GAP_HIT_AT = 9 * MIB + 4096  # where fixtures/tools/plant_artefacts.py wrote into the unpartitioned gap

@@ -25,7 +25,7 @@ from triage.case.writer import CaseWriter, utc_now
 from triage.job.executors import unit_executor
 from triage.job.prepare import JobSetupError, Warn, build_engine, compile_yara, record_setup, run_versions
 from triage.scan.engine import ScanEngine, ScanOptions
-from triage.scan.pipeline import ItemStats, scan_item
+from triage.job.pipeline import ItemStats, scan_item
 from triage.work.units import UnitExecutor
 
 #: error messages copied into an item's log file (the case database has them all)

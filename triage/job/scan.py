@@ -22,7 +22,7 @@ from triage.job.executors import unit_executor
 from triage.job.prepare import JobSetupError, Warn, build_engine, compile_yara, record_setup, run_versions
 from triage.reports.summary import evidence_summary
 from triage.scan.engine import ScanOptions
-from triage.scan.pipeline import ItemStats, Progress, scan_item
+from triage.job.pipeline import ItemStats, Progress, scan_item
 
 #: opens the progress display for (files, bytes) in all the items; yields the callback, or None
 ProgressFactory = Callable[[int, int], AbstractContextManager[Progress | None]]

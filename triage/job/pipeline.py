@@ -23,7 +23,6 @@ from triage.evidence.volumes import VolumeLayout, list_volumes, open_fs
 from triage.evidence.walk import unallocated_ranges, walk_fs
 from triage.records import Entry, ScanError, Volume
 from triage.scan.engine import FileOutcome, ScanEngine
-from triage.scan.ranges import scan_raw_ranges  # noqa: F401  (its former home: an alias for one release)
 from triage.text import one_line
 from triage.work.inline import InlineExecutor
 from triage.work.units import (
