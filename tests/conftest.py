@@ -38,6 +38,16 @@ def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         conn.close()
 
 
+def scan_case(image: Path, db: Path, *options: str) -> None:
+    """Scan one image into a case with the real command, quietly; a failed scan fails the test with its stderr."""
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "triage", "scan", str(image), "--case", str(db), "--quiet", *options],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, f"triage scan {image.name} exited {res.returncode}: {res.stderr}"
+
+
 @pytest.fixture
 def case_db(tmp_path: Path) -> Path:
     return tmp_path / "case.db"

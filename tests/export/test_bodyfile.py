@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, scan_case
 from triage.case.reader import open_case
 from triage.export import ExportOptions
 from triage.export.bodyfile import BODYFILE, escape_field, export
@@ -19,8 +18,7 @@ IMAGES = FIXTURES / "images"
 
 
 def _scan(image: Path, db: Path, *extra: str) -> None:
-    subprocess.run([sys.executable, "-m", "triage", "scan", str(image), "--case", str(db), "--quiet", "--no-yara",
-                    *extra], check=True, capture_output=True)
+    scan_case(image, db, "--no-yara", *extra)
 
 
 @pytest.fixture(scope="module")

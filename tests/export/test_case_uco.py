@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, scan_case
 from triage.case.reader import open_case
 from triage.export import ExportOptions
 from triage.export.case_uco import export
@@ -21,8 +21,7 @@ CASE_VALIDATE = Path(sys.executable).with_name("case_validate")
 
 
 def _scan(image: Path, db: Path, *extra: str) -> None:
-    subprocess.run([sys.executable, "-m", "triage", "scan", str(image), "--case", str(db), "--quiet", "--no-yara",
-                    *extra], check=True, capture_output=True)
+    scan_case(image, db, "--no-yara", *extra)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, scan_case
 from triage.case.reader import open_case
 from triage.export import ExportOptions
 from triage.export.dfxml import export, xml_text
@@ -23,8 +23,7 @@ IMAGES = FIXTURES / "images"
 
 
 def _scan(image: Path, db: Path, *extra: str) -> None:
-    subprocess.run([sys.executable, "-m", "triage", "scan", str(image), "--case", str(db), "--quiet", "--no-yara",
-                    *extra], check=True, capture_output=True)
+    scan_case(image, db, "--no-yara", *extra)
 
 
 def _unescape(text: str) -> str:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, scan_case
 from triage.case.reader import ArtefactRow, open_case
 from triage.export import ExportOptions
 from triage.export.kml import KML_FILE, export, placemark, xml_text
@@ -19,9 +18,8 @@ SCHEMA = Path(__file__).parent / "schemas" / "kml" / "ogckml22.xsd"
 NS = {"k": "http://www.opengis.net/kml/2.2"}
 
 
-def _scan(image: Path, db: Path) -> None:
-    subprocess.run([sys.executable, "-m", "triage", "scan", str(image), "--case", str(db), "--quiet", "--no-yara"],
-                   check=True, capture_output=True)
+def _scan(image: Path, db: Path, *extra: str) -> None:
+    scan_case(image, db, "--no-yara", *extra)
 
 
 def _xmllint(path: Path) -> subprocess.CompletedProcess[str]:

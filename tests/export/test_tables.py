@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, scan_case
 from triage.case.reader import open_case
 from triage.export import ExportOptions
 from triage.export.safe import CSV_NEUTRALISATION_NOTE, mask_card_numbers, neutralise_csv
@@ -22,8 +22,7 @@ IMAGES = FIXTURES / "images"
 
 
 def _scan(image: Path, db: Path, *extra: str) -> None:
-    subprocess.run([sys.executable, "-m", "triage", "scan", str(image), "--case", str(db), "--quiet", *extra],
-                   check=True, capture_output=True)
+    scan_case(image, db, *extra)
 
 
 def _triage(*args: str) -> subprocess.CompletedProcess[str]:

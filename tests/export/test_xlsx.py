@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, scan_case
 from triage.case.reader import ArtefactRow, open_case
 from triage.export import ExportOptions
 from triage.export.xlsx import (
@@ -31,8 +29,7 @@ _XESC = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 def _scan(image: Path, db: Path, *extra: str) -> None:
-    subprocess.run([sys.executable, "-m", "triage", "scan", str(image), "--case", str(db), "--quiet", *extra],
-                   check=True, capture_output=True)
+    scan_case(image, db, *extra)
 
 
 def _text(value: Any) -> Any:
